@@ -42,10 +42,11 @@ int buf_reserve(struct buf *b, size_t n, uint8_t **out) FERRY_MUST_USE;
 void buf_commit(struct buf *b, size_t n);
 /* Appends n bytes, then returns a pointer to them (borrowed) in *out if out is not NULL. */
 int buf_append_space(struct buf *b, size_t n, uint8_t **out) FERRY_MUST_USE;
-/* Removes n readable bytes from the front (FERRY_ESHORT if fewer are readable). */
-int buf_consume(struct buf *b, size_t n) FERRY_MUST_USE;
+/* Removes n readable bytes from the front (FERRY_ESHORT if fewer are readable, and nothing is
+ * removed). A caller that already checked buf_len may ignore the result. */
+int buf_consume(struct buf *b, size_t n);
 /* Removes n bytes from the end of the readable data (FERRY_ESHORT if fewer). */
-int buf_consume_end(struct buf *b, size_t n) FERRY_MUST_USE;
+int buf_consume_end(struct buf *b, size_t n);
 /* Moves readable bytes to the start of the allocation when that frees useful space. */
 void buf_compact(struct buf *b);
 
