@@ -495,13 +495,25 @@ class Session:
     def kexinit_payload(self):
         if not hasattr(self, "_i_s"):
             cipher = "des-fake" if self.sc == "kex_no_common" else OFFER_CIPHER
-            self._i_s = (bytes([MSG_KEXINIT]) + os.urandom(16) +
-                         sshstr(OFFER_KEX) + sshstr(OFFER_HOSTKEY) +
-                         sshstr(cipher) + sshstr(cipher) +
-                         sshstr(OFFER_MAC) + sshstr(OFFER_MAC) +
-                         sshstr(OFFER_COMP) + sshstr(OFFER_COMP) +
-                         sshstr("") + sshstr("") +
-                         boolean(False) + u32(0))
+
+            def build(lang):
+                return (bytes([MSG_KEXINIT]) + os.urandom(16) +
+                        sshstr(OFFER_KEX) + sshstr(OFFER_HOSTKEY) +
+                        sshstr(cipher) + sshstr(cipher) +
+                        sshstr(OFFER_MAC) + sshstr(OFFER_MAC) +
+                        sshstr(OFFER_COMP) + sshstr(OFFER_COMP) +
+                        sshstr("") + sshstr(lang) +
+                        boolean(False) + u32(0))
+
+            self._i_s = build("")
+            if self.sc == "padding_too_small":
+                # Make 4 + 1 + payload + 3 a multiple of 8, so that the only fault in the packet
+                # is padding_length 3; a private-use language tag (RFC 5646 x-...) takes up the
+                # slack without touching any algorithm list.
+                d = -len(self._i_s) % 8
+                if d:
+                    extra = d if d >= 3 else d + 8
+                    self._i_s = build("x-" + "a" * (extra - 2))
         return self._i_s
 
     @staticmethod
