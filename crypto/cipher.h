@@ -3,8 +3,10 @@
  *
  * A packet on the wire is  uint32 packet_length | byte padding_length | payload | padding |
  * MAC-or-tag. pkt points at the packet_length field; pkt_len = 4 + packet_length.
- * Alignment (the padding rule): with pktc_length_in_clear() the bytes after packet_length are a
- * multiple of pktc_block_size(); otherwise the whole packet, packet_length included, is. */
+ * Alignment (the padding rule): the bytes after the first pktc_aad_len() bytes are a multiple
+ * of pktc_block_size(). That is: with AES-GCM, chacha20-poly1305 and any *-etm MAC the 4-byte
+ * packet_length is left out (OpenSSH counts it out for every AEAD cipher, although chacha20-
+ * poly1305 encrypts it); with AES-CTR and a plain MAC the whole packet counts. */
 #ifndef FERRY_CRYPTO_CIPHER_H
 #define FERRY_CRYPTO_CIPHER_H
 
@@ -59,8 +61,12 @@ void pktc_free(struct pkt_cipher *pc);
 size_t pktc_block_size(const struct pkt_cipher *pc);
 /* Bytes of MAC or tag that follow each packet. */
 size_t pktc_tag_len(const struct pkt_cipher *pc);
-/* True if packet_length is sent unencrypted (AES-GCM, and any *-etm MAC). */
+/* True if packet_length is sent unencrypted (AES-GCM, and any *-etm MAC). Not the padding
+ * rule: chacha20-poly1305 encrypts the length yet leaves it out of the alignment. */
 bool pktc_length_in_clear(const struct pkt_cipher *pc);
+/* Bytes at the start of each packet outside the padding alignment: 4 (packet_length) for
+ * AES-GCM, chacha20-poly1305 and *-etm MACs, 0 for AES-CTR with a plain MAC. */
+size_t pktc_aad_len(const struct pkt_cipher *pc);
 /* Bytes of a packet needed before pktc_open_length can run: 4 when the length is in clear or
  * chacha20-poly1305, else the cipher block size. */
 size_t pktc_length_need(const struct pkt_cipher *pc);
@@ -79,7 +85,9 @@ int pktc_open_length(struct pkt_cipher *pc, uint32_t seq, uint8_t *pkt, size_t a
 
 /* Verifies the MAC or tag (constant time) and decrypts the rest of the packet in place.
  * pkt_len = 4 + packet_length, tag points at the pktc_tag_len() bytes after the packet.
- * Returns FERRY_EMAC on a bad MAC or tag, FERRY_EINVAL if the length breaks alignment. */
+ * Returns FERRY_EMAC on a bad MAC or tag, FERRY_EINVAL if the length breaks alignment.
+ * On success the whole packet, packet_length included, is plaintext. After FERRY_EMAC no
+ * plaintext is left in pkt and the pkt_cipher must not be used again (drop the connection). */
 int pktc_open(struct pkt_cipher *pc, uint32_t seq, uint8_t *pkt, size_t pkt_len,
 	      const uint8_t *tag) FERRY_MUST_USE;
 
