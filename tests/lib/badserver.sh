@@ -102,6 +102,7 @@ bs_start() {
 	local sc=$1 i port=""
 	shift
 	BS_CASES=$((BS_CASES + 1))
+	BS_SC=$sc
 	BS_LOG="$T/fakeserver.$BS_CASES.$sc.log"
 	local portfile="$T/fakeserver.$BS_CASES.port"
 	: >"$portfile"
@@ -195,8 +196,11 @@ bs_verdict() {
 		BS_XFAILED+=("$label")
 		return 0
 	fi
-	if grep -q 'client offers strict KEX: False' "$BS_LOG" 2>/dev/null; then
+	if [[ $BS_SC == strict_* ]] && grep -q 'client offers strict KEX: False' "$BS_LOG" 2>/dev/null; then
 		problem="$problem [note: the client did not offer kex-strict-c-v00@openssh.com]"
+	fi
+	if [[ $BS_SC == ext_info_* ]] && grep -q 'ext-info-c: False' "$BS_LOG" 2>/dev/null; then
+		problem="$problem [note: the client did not offer ext-info-c, so this EXT_INFO was also unsolicited]"
 	fi
 	say "FAIL  $label: $problem"
 	printf '    --- client stderr ---\n'

@@ -691,7 +691,8 @@ class Session:
             r = Reader(p[1:])
             user, service, method = r.text(), r.text(), r.text()
             log("userauth request user=%r service=%r method=%r" % (user, service, method))
-            if method == "publickey":
+            # The hostbound variant (OpenSSH PROTOCOL 3.1) only adds fields after the key blob.
+            if method in ("publickey", "publickey-hostbound-v00@openssh.com"):
                 has_sig = r.boolean()
                 alg = r.string()
                 blob = r.string()
