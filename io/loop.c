@@ -170,6 +170,7 @@ static int backend_init(struct io_loop *loop, const struct io_backend_ops *be, i
 int io_loop_new(enum io_backend backend, struct io_loop **out)
 {
 	int rc = 0, sys_errno = 0;
+	bool from_env = false;
 	struct io_loop *loop = NULL;
 
 	if (out == NULL) {
@@ -180,6 +181,7 @@ int io_loop_new(enum io_backend backend, struct io_loop **out)
 		const char *env = getenv("FERRY_IO");
 		/* An empty FERRY_IO is the same as an unset one. */
 		if (env != NULL && env[0] != '\0') {
+			from_env = true;
 			if (strcmp(env, "uring") == 0) {
 				backend = IO_BACKEND_URING;
 			} else if (strcmp(env, "epoll") == 0) {
@@ -210,10 +212,10 @@ int io_loop_new(enum io_backend backend, struct io_loop **out)
 	case IO_BACKEND_URING:
 		rc = backend_init(loop, &io_backend_uring, &sys_errno);
 		if (rc < 0) {
-			log_debug1("io: io_uring unavailable: %s",
-				   sys_errno ? strerror(sys_errno) : ferry_strerror(rc));
-			if (rc != FERRY_ENOMEM)
-				rc = FERRY_ENOTSUP;
+			/* Asked for by name: say why it cannot be had. */
+			flog(from_env ? FLOG_ERROR : FLOG_DEBUG1, "io_uring unavailable: %s",
+			     sys_errno ? strerror(sys_errno) : ferry_strerror(rc));
+			rc = FERRY_ENOTSUP;
 		}
 		break;
 	case IO_BACKEND_EPOLL:

@@ -9,7 +9,14 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static enum io_backend backend;
@@ -759,6 +766,85 @@ static void test_env_selects_backend(void)
 	free(saved);
 }
 
+/* In a child: makes io_uring_setup fail with errnum, as kernel.io_uring_disabled (EPERM) or a
+ * kernel without io_uring (ENOSYS) would. Returns false if seccomp is unavailable. */
+static bool refuse_io_uring(int errnum)
+{
+#if defined(__x86_64__)
+	const unsigned arch = AUDIT_ARCH_X86_64;
+#elif defined(__aarch64__)
+	const unsigned arch = AUDIT_ARCH_AARCH64;
+#else
+	const unsigned arch = 0;
+#endif
+	if (arch == 0)
+		return false;
+	struct sock_filter filter[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, arch, 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_io_uring_setup, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (unsigned)(errnum & SECCOMP_RET_DATA)),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = { .len = sizeof(filter) / sizeof(filter[0]), .filter = filter };
+	return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 &&
+	       prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) == 0;
+}
+
+/* Child exit codes: 0 = as expected, 77 = cannot test here, else the step that failed. */
+static int fallback_child(int errnum)
+{
+	struct io_loop *loop = NULL;
+	if (!refuse_io_uring(errnum))
+		return 77;
+	unsetenv("FERRY_IO");
+	if (io_loop_new(IO_BACKEND_AUTO, &loop) != 0)
+		return 1;
+	if (strcmp(io_loop_backend_name(loop), "epoll") != 0)
+		return 2;
+	/* And the fallback loop works. */
+	int sv[2];
+	char in[4];
+	struct result r = { 0 };
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0 || write(sv[1], "ok", 2) != 2 ||
+	    io_read(loop, sv[0], in, sizeof(in), on_done, &r) != 0 ||
+	    io_loop_run_once(loop, 5000) != 0 || r.res != 2)
+		return 3;
+	io_loop_free(loop);
+	loop = NULL;
+	if (io_loop_new(IO_BACKEND_URING, &loop) != FERRY_ENOTSUP || loop != NULL)
+		return 4;
+	setenv("FERRY_IO", "uring", 1);
+	if (io_loop_new(IO_BACKEND_AUTO, &loop) != FERRY_ENOTSUP || loop != NULL)
+		return 5;
+	return 0;
+}
+
+static void test_fallback_when_uring_refused(void)
+{
+	const int errs[] = { EPERM, ENOSYS };
+	for (size_t i = 0; i < 2; i++) {
+		fflush(NULL);
+		pid_t pid = fork();
+		CHECK(pid >= 0);
+		if (pid == 0)
+			_exit(fallback_child(errs[i]));
+		int status = 0;
+		CHECK(waitpid(pid, &status, 0) == pid);
+		CHECK(WIFEXITED(status));
+		if (WEXITSTATUS(status) == 77) {
+			printf("skip: seccomp unavailable, fallback not tested\n");
+			return;
+		}
+		if (WEXITSTATUS(status) != 0)
+			fprintf(stderr, "fallback with %s failed at step %d\n", strerror(errs[i]),
+				WEXITSTATUS(status));
+		CHECK(WEXITSTATUS(status) == 0);
+	}
+}
+
 int main(void)
 {
 	/* ferry ignores SIGPIPE itself; the loop leaves signal dispositions alone. */
@@ -803,5 +889,6 @@ int main(void)
 	}
 	printf("-- backend choice\n");
 	RUN_TEST(test_env_selects_backend);
+	RUN_TEST(test_fallback_when_uring_refused);
 	return check_report();
 }
