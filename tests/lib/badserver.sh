@@ -206,7 +206,11 @@ bs_verdict() {
 	printf '    --- client stderr ---\n'
 	head -n 20 "$T/err" | cut -c1-300 | sed 's/^/    /'
 	printf '    --- fake server log (%s) ---\n' "$BS_LOG"
-	tail -n 25 "$BS_LOG" | cut -c1-300 | sed 's/^/    /'
+	if [[ -s $BS_LOG ]]; then
+		tail -n 25 "$BS_LOG" | cut -c1-300 | sed 's/^/    /'
+	else
+		printf '    (empty: the client never connected)\n'
+	fi
 	BS_FAILED+=("$label")
 }
 
@@ -256,9 +260,10 @@ bs_accept() {
 # bs_done: the summary line and the exit status of the script.
 bs_done() {
 	local n_fail=${#BS_FAILED[@]} n_x=${#BS_XFAILED[@]}
-	if ((n_x)); then say "expected OpenSSH divergences: ${BS_XFAILED[*]}"; fi
+	if ((n_x)); then (IFS=';'; say "expected OpenSSH divergences:${BS_XFAILED[*]/#/ }"); fi
 	if ((n_fail)); then
-		say "FAIL: $n_fail of $BS_CASES cases: ${BS_FAILED[*]}"
+		local IFS=';'
+		say "FAIL: $n_fail of $BS_CASES cases failed:${BS_FAILED[*]/#/ }"
 		exit 1
 	fi
 	say "PASS: $BS_CASES cases"
