@@ -57,7 +57,8 @@ static int key_read_file(const char *path, char **out, size_t *outlen)
 
 	if (path == NULL)
 		return FERRY_EINVAL;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	/* O_NONBLOCK: a FIFO in place of a key file must not hang the open. */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0)
 		return ferry_from_errno(errno);
 	if (fstat(fd, &st) != 0) {

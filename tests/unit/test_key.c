@@ -772,6 +772,24 @@ static void test_key_files_refused(void)
 	path = keypath("ed25519-encrypted");
 	CHECK_RC(key_load_private(path, &k), FERRY_ENOTSUP);
 	free(path);
+	/* A FIFO is refused without blocking. */
+	path = str_printf("%s/fifo", tmpdir);
+	CHECK(mkfifo(path, 0600) == 0);
+	CHECK_RC(key_load_private(path, &k), FERRY_EKEYFORMAT);
+	CHECK_RC(key_load_public(path, &k), FERRY_EKEYFORMAT);
+	unlink(path);
+	free(path);
+	/* An unreadable file (root reads anything, so only checked as another user). */
+	if (geteuid() != 0) {
+		path = str_printf("%s/unreadable", tmpdir);
+		FILE *uf = fopen(path, "w");
+		fputs("x\n", uf);
+		fclose(uf);
+		CHECK(chmod(path, 0) == 0);
+		CHECK_RC(key_load_private(path, &k), FERRY_EPERM);
+		unlink(path);
+		free(path);
+	}
 	/* A public key file is not a private key. */
 	path = keypath("ed25519.pub");
 	CHECK_RC(key_load_private(path, &k), FERRY_EKEYFORMAT);
@@ -788,6 +806,9 @@ static void test_key_files_refused(void)
 	path = keypath("ecdsa256.pem");
 	char *pemtext = slurp(path, NULL);
 	free(path);
+	CHECK(pemtext != NULL);
+	if (pemtext == NULL)
+		return;
 	BIO *in = BIO_new_mem_buf(pemtext, -1);
 	EVP_PKEY *pkey = PEM_read_bio_PrivateKey(in, NULL, NULL, NULL);
 	CHECK(pkey != NULL);
