@@ -2,6 +2,7 @@
  * binary packet encoding and decoding, message dispatch, hold-back during key exchange. */
 #include "proto/transport-internal.h"
 #include "proto/ssh-msg.h"
+#include "proto/testing.h"
 #include "crypto/key.h"
 #include "common/log.h"
 #include "common/text.h"
@@ -434,7 +435,7 @@ static int handle_ext_info(struct ssh_transport *t, struct buf *m)
 		if (buf_get_string_ref(m, &name, &nlen) != 0 || buf_get_string_ref(m, &value, &vlen) != 0)
 			return transport_fail(t, FERRY_EPROTO, SSH_DISCONNECT_PROTOCOL_ERROR,
 					      "truncated EXT_INFO (extension %u of %u)", i + 1, count);
-		if (nlen == 14 && memcmp(name, "server-sig-algs", 14) == 0 && vlen < 4096 &&
+		if (nlen == strlen("server-sig-algs") && memcmp(name, "server-sig-algs", nlen) == 0 && vlen < 4096 &&
 		    memchr(value, '\0', vlen) == NULL) {
 			free(t->server_sig_algs);
 			t->server_sig_algs = strndup((const char *)value, vlen);
@@ -568,4 +569,12 @@ const uint8_t *ssh_transport_session_id(const struct ssh_transport *t, size_t *l
 		return NULL;
 	*len = t->session_id_len;
 	return t->session_id;
+}
+
+void ssh_transport_testing_skip_kex(struct ssh_transport *t)
+{
+	kex_run_clear(&t->kex);
+	t->kex_done = 1;
+	t->session_id_len = 32;
+	t->rekey_limit = UINT64_MAX;
 }
