@@ -501,6 +501,7 @@ log_since() { tail -c +"$((LOG_MARK + 1))" "$SSHD_LOG" 2>/dev/null || true; }
 
 # sshd_start [LINE...]: start a throwaway sshd on a free loopback port (retrying on a port
 # race), wait until it listens, and make it the client's target. Sets SSHD_PORT, TARGET_PORT.
+# With SSHD_PORT_WANTED set it tries that port first (e.g. to restart on the same port).
 sshd_start() {
 	SSHD_EXTRA=("$@")
 	[[ -x $SSHD_BIN ]] || skip "sshd not found (install openssh-server)"
@@ -512,7 +513,11 @@ sshd_start() {
 	[[ -f $T/authorized_keys ]] || authorize_key "$CLIENT_KEY.pub"
 	local attempt start deadline
 	for attempt in 1 2 3 4 5 6; do
-		SSHD_PORT=$(pick_port)
+		if [[ $attempt == 1 && -n ${SSHD_PORT_WANTED:-} ]]; then
+			SSHD_PORT=$SSHD_PORT_WANTED
+		else
+			SSHD_PORT=$(pick_port)
+		fi
 		sshd_write_config
 		if ! "$SSHD_BIN" -t -f "$T/sshd_config" >"$T/sshd-t.log" 2>&1; then
 			cat "$T/sshd-t.log"
@@ -591,8 +596,9 @@ DROPBEAR_MARK="ferry-interop-$TEST_NAME-$$"
 # in which a directory of $T is bind-mounted over the user's home, so it finds $T's keys there
 # and the real home is invisible to it. Where that is impossible (no unshare, not root, or
 # FERRY_DROPBEAR_NO_UNSHARE=1) the fallback appends our keys to the real file, each line
-# tagged with a unique comment and limited to from="127.0.0.1", and the cleanup trap deletes
-# exactly those lines again (removing the file or ~/.ssh if this run created them).
+# tagged with a unique comment (and no forwarding; this dropbear has no from="" option), and
+# the cleanup trap deletes exactly those lines again (removing the file or ~/.ssh if this run
+# created them). The private keys live only in $T (mode 0700), removed at exit.
 dropbear_sync_keys() {
 	if [[ $DROPBEAR_AUTH_MODE == ns ]]; then
 		cp "$T/authorized_keys" "$DROPBEAR_AUTH_FILE"
@@ -602,7 +608,7 @@ dropbear_sync_keys() {
 		while IFS= read -r line; do
 			[[ -n $line ]] || continue
 			grep -qF -- "$line" "$DROPBEAR_AUTH_FILE" 2>/dev/null ||
-				printf 'from="127.0.0.1" %s %s\n' "$line" "$DROPBEAR_MARK" >>"$DROPBEAR_AUTH_FILE"
+				printf 'no-port-forwarding,no-agent-forwarding,no-X11-forwarding %s %s\n' "$line" "$DROPBEAR_MARK" >>"$DROPBEAR_AUTH_FILE"
 		done <"$T/authorized_keys"
 	fi
 }
