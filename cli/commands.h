@@ -1,0 +1,7 @@
+/* ferry's subcommands; each returns the process exit status. */
+#ifndef FERRY_CLI_COMMANDS_H
+#define FERRY_CLI_COMMANDS_H
+
+int cmd_ssh(int argc, char **argv);
+
+#endif

@@ -1,0 +1,60 @@
+/* A client connection: a TCP socket, the io/ loop and proto/'s SSH client wired together.
+ * ferry's commands open one, authenticate, and then run channels on it. */
+#ifndef FERRY_TRANSFER_CONN_H
+#define FERRY_TRANSFER_CONN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/error.h"
+#include "io/loop.h"
+#include "proto/client.h"
+
+struct ferry_conn;
+
+/* Receives channel events once the connection is authenticated (and the banner before).
+ * The handler may call ssh_chan_* and start io/ operations; output is flushed after it. */
+typedef void (*ferry_conn_event_fn)(void *arg, struct ferry_conn *conn, const struct ssh_event *ev);
+/* Asks the user for a password; returns a malloc'd string (the caller wipes and frees it) or
+ * NULL to give up. */
+typedef char *(*ferry_conn_password_fn)(void *arg, const char *prompt);
+/* Called when the pending output drained below the low-water mark (send more then). */
+typedef void (*ferry_conn_drain_fn)(void *arg, struct ferry_conn *conn);
+
+struct ferry_conn_params {
+	const char *host;
+	const char *port;
+	int family;                 /* AF_UNSPEC, AF_INET, AF_INET6 */
+	int connect_timeout_ms;     /* <= 0: the system's */
+	uint32_t server_alive_interval; /* seconds; 0 = off */
+	uint32_t server_alive_count_max;
+	struct ssh_client_config client;
+	ferry_conn_password_fn ask_password;
+	void *ask_arg;
+	void (*show_banner)(void *arg, const char *text);
+	void *banner_arg;
+};
+
+/* Connects, runs the key exchange and authenticates. *out is set only on success; on failure
+ * *errmsg (caller frees) holds the sentence to show the user. */
+int ferry_conn_open(const struct ferry_conn_params *params, struct ferry_conn **out, char **errmsg)
+	FERRY_MUST_USE;
+/* Sends DISCONNECT (best effort), closes the socket and frees. Accepts NULL. */
+void ferry_conn_free(struct ferry_conn *conn);
+
+struct io_loop *ferry_conn_loop(struct ferry_conn *conn);
+struct ssh_client *ferry_conn_ssh(struct ferry_conn *conn);
+
+void ferry_conn_set_handler(struct ferry_conn *conn, ferry_conn_event_fn fn, ferry_conn_drain_fn drain,
+			    void *arg);
+/* Starts writing whatever output is pending (call after ssh_chan_* outside a handler). */
+void ferry_conn_flush(struct ferry_conn *conn);
+/* True if the pending output is above the high-water mark: stop feeding data for now. */
+bool ferry_conn_congested(const struct ferry_conn *conn);
+/* Runs the loop until ferry_conn_stop, an error, or nothing left to do. Returns 0 or the
+ * error, with ferry_conn_error saying why. */
+int ferry_conn_run(struct ferry_conn *conn) FERRY_MUST_USE;
+void ferry_conn_stop(struct ferry_conn *conn);
+const char *ferry_conn_error(const struct ferry_conn *conn);
+
+#endif
