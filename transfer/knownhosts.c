@@ -320,7 +320,7 @@ static int ensure_parent_dir(const char *path)
 		if (errno != ENOENT || mkdir(dir, 0700) != 0)
 			r = ferry_from_errno(errno);
 		else
-			log_info("Created directory '%s'.", dir);
+			log_debug1("Created directory '%s'.", dir);
 	}
 	free(dir);
 	return r;

@@ -1021,7 +1021,7 @@ static int handle_algorithms(struct cfg_ctx *c, enum opcode op, const char *arg)
 
 static int handle_rekey(struct cfg_ctx *c, const struct args *a, size_t *i)
 {
-	const char *arg;
+	const char *arg = NULL;
 	int r = next_arg(c, a, i, &arg);
 	if (r != 0)
 		return r;
@@ -1129,7 +1129,7 @@ static int handle_known_hosts(struct cfg_ctx *c, const struct args *a, size_t *i
 static int handle_choice(const struct cfg_ctx *c, const struct args *a, size_t *i,
 			 const struct choice *choices, int *field)
 {
-	const char *arg;
+	const char *arg = NULL;
 	int r = next_arg(c, a, i, &arg);
 	if (r != 0)
 		return r;
@@ -1142,7 +1142,7 @@ static int handle_choice(const struct cfg_ctx *c, const struct args *a, size_t *
 
 static int handle_flag(const struct cfg_ctx *c, const struct args *a, size_t *i, int *field)
 {
-	const char *arg;
+	const char *arg = NULL;
 	int r = next_arg(c, a, i, &arg);
 	if (r != 0)
 		return r;
@@ -1156,7 +1156,7 @@ static int handle_flag(const struct cfg_ctx *c, const struct args *a, size_t *i,
 static int handle_time(const struct cfg_ctx *c, const struct args *a, size_t *i, int *field,
 		       bool allow_none)
 {
-	const char *arg;
+	const char *arg = NULL;
 	int r = next_arg(c, a, i, &arg);
 	if (r != 0)
 		return r;
@@ -1173,7 +1173,7 @@ static int process_keyword(struct cfg_ctx *c, const char *keyword, const char *v
 	struct ssh_options *o = c->o;
 	struct args a = { NULL, 0 };
 	size_t i = 0;
-	const char *arg;
+	const char *arg = NULL;
 	int r = 0;
 
 	char *kw = strdup(keyword);
