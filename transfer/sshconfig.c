@@ -1167,8 +1167,9 @@ static int handle_time(const struct cfg_ctx *c, const struct args *a, size_t *i,
 	return 0;
 }
 
-/* Applies one parsed line: keyword (as written) with its raw value text. */
-static int process_keyword(struct cfg_ctx *c, const char *keyword, const char *value)
+/* Applies one parsed line: keyword (as written) with its raw value text. literal: value is one
+ * argument as it stands (no splitting, quotes or comments). */
+static int process_keyword(struct cfg_ctx *c, const char *keyword, const char *value, bool literal)
 {
 	struct ssh_options *o = c->o;
 	struct args a = { NULL, 0 };
@@ -1201,7 +1202,13 @@ static int process_keyword(struct cfg_ctx *c, const char *keyword, const char *v
 				c->line, kw);
 		goto out;
 	}
-	if (split_args(value, &a) != 0) {
+	if (literal) {
+		if ((a.v = malloc(sizeof(*a.v))) == NULL || (a.v[0] = strdup(value)) == NULL) {
+			r = FERRY_ENOMEM;
+			goto out;
+		}
+		a.n = 1;
+	} else if (split_args(value, &a) != 0) {
 		r = cfg_error(c, "invalid quotes");
 		goto out;
 	}
@@ -1392,7 +1399,7 @@ static int process_line(struct cfg_ctx *c, const char *raw)
 		while (*p == ' ' || *p == '\t')
 			p++;
 	}
-	r = process_keyword(c, kw, p);
+	r = process_keyword(c, kw, p, false);
 out:
 	free(line);
 	return r;
@@ -1528,6 +1535,16 @@ int ssh_options_apply(struct ssh_options *o, const char *line, char **errmsg)
 		.active = true, .depth = 0, .errmsg = errmsg,
 	};
 	return process_line(&c, line);
+}
+
+int ssh_options_apply_value(struct ssh_options *o, const char *keyword, const char *value,
+			    char **errmsg)
+{
+	struct cfg_ctx c = {
+		.o = o, .host = NULL, .path = "command-line", .line = 0, .flags = CTX_CMDLINE,
+		.active = true, .depth = 0, .errmsg = errmsg,
+	};
+	return process_keyword(&c, keyword, value, true);
 }
 
 int ssh_options_read_file(struct ssh_options *o, const char *path, const char *host,

@@ -135,6 +135,13 @@ void ssh_options_set_warn(struct ssh_options *o, ssh_options_warn_fn fn, void *a
  * "command-line: line 0: Bad configuration option: foobar". */
 int ssh_options_apply(struct ssh_options *o, const char *line, char **errmsg) FERRY_MUST_USE;
 
+/* Same as ssh_options_apply for "Keyword value", but value is taken literally as one argument:
+ * no splitting at blanks, no quote, escape or comment processing. For options given as their
+ * own command-line arguments (-i FILE, -l USER, -p PORT, -J HOST, -c LIST, -m LIST) whose
+ * value may contain spaces or quotes. */
+int ssh_options_apply_value(struct ssh_options *o, const char *keyword, const char *value,
+			    char **errmsg) FERRY_MUST_USE;
+
 /* Reads one configuration file for the target host (as typed on the command line: Host and
  * "Match originalhost" match against it). Lines inside Host/Match blocks that do not match
  * are still checked for errors but not applied. A leading "~/" in path is expanded.

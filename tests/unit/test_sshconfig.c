@@ -98,6 +98,18 @@ static void test_keyword_forms_and_quotes(void)
 	CHECK_STR(o.identity_files.v[1], "/k/esc aped");
 	CHECK_OK(ssh_options_apply(&o, "# only a comment", &err));
 	CHECK_OK(ssh_options_apply(&o, "", &err));
+	/* Literal values (-i, -l): blanks, quotes and # are part of the value. */
+	CHECK_OK(ssh_options_apply_value(&o, "IdentityFile", "/k/a \"b\" #c", &err));
+	CHECK(o.identity_files.n == 3);
+	CHECK_STR(o.identity_files.v[2], "/k/a \"b\" #c");
+	CHECK_RC(ssh_options_apply_value(&o, "Port", "", &err), FERRY_ECONFIG);
+	CHECK_STR(err, "command-line line 0: no argument after keyword \"port\"");
+	free(err);
+	err = NULL;
+	CHECK_RC(ssh_options_apply_value(&o, "Port", "1 2", &err), FERRY_ECONFIG);
+	CHECK_STR(err, "command-line line 0: Bad port '1 2'.");
+	free(err);
+	err = NULL;
 	CHECK_RC(ssh_options_apply(&o, "User \"unterminated", &err), FERRY_ECONFIG);
 	CHECK_STR(err, "command-line line 0: invalid quotes");
 	free(err);
