@@ -15,17 +15,14 @@
 
 int cli_apply_option(struct ssh_options *opts, const char *keyword, const char *value)
 {
-	char *line = str_printf("%s=%s", keyword, value);
 	char *err = NULL;
-	if (line == NULL)
-		return FERRY_ENOMEM;
-	int r = ssh_options_apply(opts, line, &err);
+	/* The value is taken literally: a path with spaces or quotes stays one argument. */
+	int r = ssh_options_apply_value(opts, keyword, value, &err);
 	if (r) {
 		fprintf(stderr, "%s\n", err ? err : ferry_strerror(r));
 		r = FERRY_ECONFIG;
 	}
 	free(err);
-	free(line);
 	return r;
 }
 
