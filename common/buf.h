@@ -33,8 +33,14 @@ void buf_reset(struct buf *b);
 
 /* Readable byte count, and a pointer to them (borrowed, valid until the next write). */
 static inline size_t buf_len(const struct buf *b) { return b->wpos - b->rpos; }
-static inline const uint8_t *buf_rptr(const struct buf *b) { return b->data + b->rpos; }
-static inline uint8_t *buf_mutable_rptr(struct buf *b) { return b->data + b->rpos; }
+static inline const uint8_t *buf_rptr(const struct buf *b)
+{
+	return b->data ? b->data + b->rpos : b->data;   /* an empty buffer may have no memory */
+}
+static inline uint8_t *buf_mutable_rptr(struct buf *b)
+{
+	return b->data ? b->data + b->rpos : b->data;
+}
 
 /* Makes room for n more bytes and returns a pointer to them in *out (borrowed, valid until the
  * next write); the caller fills them and then calls buf_commit(n). Does not commit. */
