@@ -112,6 +112,13 @@ int cli_client_connect(struct cli_client *cc, struct ssh_options *o, const char 
 
 	cc->opts = o;
 	cc->host_arg = host_arg;
+	/* Connecting directly when the user asked for a proxy could reach the wrong network or
+	 * host: refuse instead of ignoring it. */
+	if (o->proxy_jump || o->proxy_command) {
+		fprintf(stderr, "ferry: %s is not supported yet; not connecting directly to %s\n",
+			o->proxy_jump ? "ProxyJump" : "ProxyCommand", host_arg);
+		return FERRY_ENOTSUP;
+	}
 	if ((r = load_identities(cc)) != 0)
 		return r;
 	snprintf(cc->port_str, sizeof(cc->port_str), "%d", o->port);
