@@ -426,6 +426,30 @@ roundtrip() {
 		'BEGIN { d = z - a; if (d <= 0) d = 0.001; printf "%.2f s, %.0f MB/s each way", d, b / d / 1e6 }')"
 }
 
+# --- the login user's home, as the servers see it ------------------------------------------
+
+# The servers run the remote commands through the login user's shell, and bash run by an SSH
+# server sources ~/.bashrc even for `bash -c` (Debian builds it so). A real ~/.bashrc may be
+# slow (e.g. 0.35 s of `pyenv init` per command here) or print things, and dropbear reads
+# ~/.ssh/authorized_keys. So, as root, each server runs in a private mount namespace
+# (unshare -m) in which the empty directory $T/home is bind-mounted over the user's home: the
+# remote side sees a clean, throwaway home and the real one is neither read nor touched.
+# Where that is impossible (not root, no unshare, $T inside the home, or
+# FERRY_TEST_REAL_HOME=1) the servers see the real home.
+USER_HOME=$(getent passwd "$(id -un)" | cut -d: -f6 || true)
+# home_wrap: into HOME_WRAP, the command prefix that runs a server with the throwaway home.
+home_wrap() {
+	HOME_WRAP=()
+	if [[ $(id -u) == 0 && ${FERRY_TEST_REAL_HOME:-0} != 1 && -n $USER_HOME && -d $USER_HOME &&
+		$T/ != "$USER_HOME"/* ]] && command -v unshare >/dev/null &&
+		unshare -m --propagation private true 2>/dev/null; then
+		mkdir -p "$T/home/.ssh"
+		chmod 700 "$T/home" "$T/home/.ssh"
+		# shellcheck disable=SC2016
+		HOME_WRAP=(unshare -m --propagation private sh -c 'mount --bind "$1" "$2" && shift 2 && exec "$@"' sh "$T/home" "$USER_HOME")
+	fi
+}
+
 # --- OpenSSH sshd -------------------------------------------------------------------------
 
 SSHD_BIN=${FERRY_SSHD:-$(command -v sshd || echo /usr/sbin/sshd)}
@@ -511,6 +535,7 @@ sshd_start() {
 		chmod 755 /run/sshd
 	fi
 	[[ -f $T/authorized_keys ]] || authorize_key "$CLIENT_KEY.pub"
+	home_wrap
 	local attempt start deadline
 	for attempt in 1 2 3 4 5 6; do
 		if [[ $attempt == 1 && -n ${SSHD_PORT_WANTED:-} ]]; then
@@ -528,7 +553,7 @@ sshd_start() {
 		echo "=== harness: sshd start, port $SSHD_PORT (attempt $attempt) ===" >>"$SSHD_LOG"
 		# -E (log file) rather than -e (stderr): with -e, sshd's debug lines from a session
 		# process between fork and exec would leak into the remote command's stderr.
-		"$SSHD_BIN" -D -E "$SSHD_LOG" -f "$T/sshd_config" </dev/null >>"$SSHD_LOG" 2>&1 &
+		"${HOME_WRAP[@]}" "$SSHD_BIN" -D -E "$SSHD_LOG" -f "$T/sshd_config" </dev/null >>"$SSHD_LOG" 2>&1 &
 		SSHD_PID=$!
 		deadline=$((SECONDS + 10))
 		while ((SECONDS < deadline)); do
@@ -592,13 +617,12 @@ DROPBEAR_MARK="ferry-interop-$TEST_NAME-$$"
 
 # Dropbear has no option for the authorized_keys path: it reads ~/.ssh/authorized_keys of the
 # user logging in (for root that is /root/.ssh/authorized_keys). The real file is never
-# touched when we can help it: as root, dropbear runs in a private mount namespace (unshare -m)
-# in which a directory of $T is bind-mounted over the user's home, so it finds $T's keys there
-# and the real home is invisible to it. Where that is impossible (no unshare, not root, or
-# FERRY_DROPBEAR_NO_UNSHARE=1) the fallback appends our keys to the real file, each line
-# tagged with a unique comment (and no forwarding; this dropbear has no from="" option), and
-# the cleanup trap deletes exactly those lines again (removing the file or ~/.ssh if this run
-# created them). The private keys live only in $T (mode 0700), removed at exit.
+# touched when we can help it: with the throwaway home of home_wrap (above) dropbear finds
+# $T/home/.ssh/authorized_keys there. Where that is impossible (not root, no unshare, or
+# FERRY_TEST_REAL_HOME=1 / FERRY_DROPBEAR_NO_UNSHARE=1) the fallback appends our keys to the
+# real file, each line tagged with a unique comment (and no forwarding; this dropbear has no
+# from="" option), and the cleanup trap deletes exactly those lines again (removing the file or
+# ~/.ssh if this run created them). The private keys live only in $T (mode 0700).
 dropbear_sync_keys() {
 	if [[ $DROPBEAR_AUTH_MODE == ns ]]; then
 		cp "$T/authorized_keys" "$DROPBEAR_AUTH_FILE"
@@ -645,17 +669,12 @@ dropbear_start() {
 	[[ -f $dbdir/ecdsa256 ]] || dropbearkey -t ecdsa -s 256 -f "$dbdir/ecdsa256" >/dev/null 2>&1
 	DROPBEAR_LOG="$T/dropbear.log"
 	[[ -f $T/authorized_keys ]] || authorize_key "$CLIENT_KEY.pub"
-	home=$(getent passwd "$SSH_USER" | cut -d: -f6)
+	home=$USER_HOME
 	[[ -n $home ]] || skip "no home directory for $SSH_USER"
-	local wrap=()
-	if [[ $(id -u) == 0 && ${FERRY_DROPBEAR_NO_UNSHARE:-0} != 1 ]] && command -v unshare >/dev/null &&
-		unshare -m --propagation private true 2>/dev/null && [[ -d $home ]]; then
+	[[ ${FERRY_DROPBEAR_NO_UNSHARE:-0} == 1 ]] && HOME_WRAP=() || home_wrap
+	if ((${#HOME_WRAP[@]})); then
 		DROPBEAR_AUTH_MODE=ns
-		mkdir -p "$T/dbhome/.ssh"
-		chmod 700 "$T/dbhome" "$T/dbhome/.ssh"
-		DROPBEAR_AUTH_FILE="$T/dbhome/.ssh/authorized_keys"
-		# shellcheck disable=SC2016
-		wrap=(unshare -m --propagation private sh -c 'mount --bind "$1" "$2" && shift 2 && exec "$@"' sh "$T/dbhome" "$home")
+		DROPBEAR_AUTH_FILE="$T/home/.ssh/authorized_keys"
 	else
 		DROPBEAR_AUTH_MODE=real
 		DROPBEAR_AUTH_FILE="$home/.ssh/authorized_keys"
@@ -675,7 +694,7 @@ dropbear_start() {
 		DROPBEAR_PORT=$(pick_port)
 		start=$(stat -c %s "$DROPBEAR_LOG" 2>/dev/null || echo 0)
 		echo "=== harness: dropbear start, port $DROPBEAR_PORT (attempt $attempt) ===" >>"$DROPBEAR_LOG"
-		"${wrap[@]}" "$DROPBEAR_BIN" -F -E -s -m -p "127.0.0.1:$DROPBEAR_PORT" -P "$dbdir/pid" \
+		"${HOME_WRAP[@]}" "$DROPBEAR_BIN" -F -E -s -m -p "127.0.0.1:$DROPBEAR_PORT" -P "$dbdir/pid" \
 			-r "$dbdir/ed25519" -r "$dbdir/ecdsa256" "$@" </dev/null >>"$DROPBEAR_LOG" 2>&1 &
 		DROPBEAR_PID=$!
 		for ((i = 0; i < 200; i++)); do
