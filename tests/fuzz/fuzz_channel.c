@@ -44,7 +44,15 @@ static void answer_event(struct chan_run *run, const struct ssh_event *ev)
 		r = ssh_chan_consumed(c, ev->chan, ev->len);
 		break;
 	case SSH_EV_CHAN_WINDOW:
-		r = ssh_chan_send(c, ev->chan, ev->chan & 1, some, sizeof(some) - 1, &sent);
+		if (ssh_chan_open(c, ev->chan) && ssh_chan_send_room(c, ev->chan) > 0)
+			r = ssh_chan_send(c, ev->chan, ev->chan & 1, some, sizeof(some) - 1, &sent);
+		break;
+	case SSH_EV_CHAN_REQUEST_OK:
+		/* Our own rekey: what we send until it completes is held back (RFC 4253 §7.1). */
+		r = ssh_transport_rekey(ssh_client_transport(c));
+		break;
+	case SSH_EV_CHAN_REQUEST_FAILED:
+		r = ssh_chan_subsystem(c, ev->chan, "sftp");
 		break;
 	case SSH_EV_CHAN_EOF:
 		r = ssh_chan_send_eof(c, ev->chan);

@@ -1,7 +1,8 @@
 /* libFuzzer target: ferry's client userauth state machine (RFC 4252; RFC 8308 §3.1 for the
  * key's signature algorithm) behind a transport whose key exchange is skipped. The input is a
  * list of (uint16 big-endian length, message) pairs; each message is sent as one cleartext
- * packet after the server's version line. */
+ * packet after the server's version line. The first password prompt is answered, a second
+ * one cancelled. */
 #include "tests/fuzz/fuzz_common.h"
 #include "crypto/key.h"
 #include "proto/client.h"
@@ -25,17 +26,27 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
+struct auth_run {
+	struct ssh_client *c;
+	unsigned asked;
+};
+
+/* The first password prompt is answered with "x", a second one is cancelled. */
 static bool drain_client(void *arg)
 {
-	struct ssh_client *c = arg;
+	struct auth_run *run = arg;
 	for (;;) {
 		struct ssh_event ev;
-		int r = ssh_client_next(c, &ev);
+		int r = ssh_client_next(run->c, &ev);
 		if (r == FERRY_EAGAIN)
 			return true;
 		if (r != 0)
 			return false;
-		if (ev.type == SSH_EV_NEED_PASSWORD && ssh_client_password(c, "x") != 0)
+		if (ev.type != SSH_EV_NEED_PASSWORD)
+			continue;
+		r = run->asked++ == 0 ? ssh_client_password(run->c, "x")
+				      : ssh_client_password_cancel(run->c);
+		if (r != 0)
 			return false;
 	}
 }
@@ -52,17 +63,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		.password_auth = true,
 		.password_prompts = 2,
 	};
-	struct ssh_client *c = NULL;
+	struct auth_run run = { 0 };
 	struct buf stream;
 
 	buf_init(&stream, 0);
 	if (fuzz_build_stream(&stream, FUZZ_SERVER_VERSION, data, size) != 0 ||
-	    ssh_client_new(&cfg, &c) != 0)
+	    ssh_client_new(&cfg, &run.c) != 0)
 		goto out;
-	ssh_transport_testing_skip_kex(ssh_client_transport(c));
-	fuzz_feed(ssh_client_transport(c), buf_rptr(&stream), buf_len(&stream), drain_client, c);
+	ssh_transport_testing_skip_kex(ssh_client_transport(run.c));
+	fuzz_feed(ssh_client_transport(run.c), buf_rptr(&stream), buf_len(&stream), drain_client, &run);
 out:
-	ssh_client_free(c);
+	ssh_client_free(run.c);
 	buf_free(&stream);
 	return 0;
 }

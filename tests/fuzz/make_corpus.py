@@ -285,6 +285,9 @@ def userauth_seeds():
                                    u8(IGNORE) + string('pad'), debug('hi'), accept,
                                    failure('publickey'), pk_ok, success),
         'disconnect': messages(accept, disconnect(14, 'no more methods')),
+        # A server-started rekey in the middle of authentication (RFC 4253 §9).
+        'rekey-during-auth': messages(accept, kexinit(KEX_SERVER, HOSTKEY_SERVER, comp=COMP_SERVER),
+                                      ecdh_reply(X25519_PUB), u8(NEWKEYS), success),
     }
 
 
@@ -325,6 +328,10 @@ def channel_seeds():
         'data-to-full-window': messages(
             conf(), u8(CHANNEL_SUCCESS) + u32(0), *[data('y' * 30000)] * 3, eof, close),
         'stray-global-reply': messages(conf(), u8(REQUEST_SUCCESS)),
+        # A server-started rekey while the channel is open.
+        'rekey-while-open': messages(conf(window=0), u8(CHANNEL_WINDOW_ADJUST) + u32(0) + u32(100),
+                                     kexinit('curve25519-sha256', 'ssh-ed25519'),
+                                     ecdh_reply(X25519_PUB), u8(NEWKEYS), data('late')),
     }
 
 
