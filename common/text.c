@@ -222,9 +222,15 @@ int namelist_apply(const char *base, const char *spec, const char *supported, ch
 			}
 		}
 	}
-	if (mode == '^' && (r = list_append(&result, names, strlen(names))) != 0)
-		goto out;
-	const char *p = (mode == 0) ? names : base;
+	const char *p;
+	for (p = (mode == '^') ? names : NULL; p && *p;) {
+		const char *comma = strchr(p, ',');
+		size_t n = comma ? (size_t)(comma - p) : strlen(p);
+		if (n && !(result && namelist_contains_n(result, p, n)) && (r = list_append(&result, p, n)) != 0)
+			goto out;
+		p = comma ? comma + 1 : NULL;
+	}
+	p = (mode == 0) ? names : base;
 	while (p && *p) {
 		const char *comma = strchr(p, ',');
 		size_t n = comma ? (size_t)(comma - p) : strlen(p);
@@ -262,24 +268,60 @@ out:
 	return r;
 }
 
+/* Length of a well-formed UTF-8 sequence at s (at most n bytes) encoding a printable code
+ * point (not C1 controls U+0080-U+009F, not surrogates, not overlong), or 0. */
+static size_t utf8_printable_len(const uint8_t *s, size_t n)
+{
+	size_t len;
+	uint32_t cp;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
+		len = 2;
+		cp = s[0] & 0x1f;
+	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		len = 3;
+		cp = s[0] & 0x0f;
+	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		len = 4;
+		cp = s[0] & 0x07;
+	} else {
+		return 0;
+	}
+	if (len > n)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	static const uint32_t min_cp[] = { 0, 0, 0x80, 0x800, 0x10000 };
+	if (cp < min_cp[len] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff) || cp < 0xa0)
+		return 0;
+	return len;
+}
+
 char *str_escape_untrusted(const uint8_t *s, size_t n)
 {
 	char *out = malloc(n * 4 + 1);
 	if (out == NULL)
 		return NULL;
 	size_t o = 0;
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n;) {
 		uint8_t c = s[i];
-		if (c == '\n' || c == '\t' || (c >= 0x20 && c < 0x7f) || c >= 0x80) {
-			/* UTF-8 bytes pass; C1 controls (0x80-0x9f) only as continuation bytes. */
-			if (c >= 0x80 && c < 0xa0 && (i == 0 || s[i - 1] < 0x80)) {
-				o += (size_t)sprintf(out + o, "\\%03o", c);
-				continue;
-			}
+		if (c == '\n' || c == '\t' || (c >= 0x20 && c < 0x7f)) {
 			out[o++] = (char)c;
-		} else {
-			o += (size_t)sprintf(out + o, "\\%03o", c);
+			i++;
+			continue;
 		}
+		size_t u = c >= 0x80 ? utf8_printable_len(s + i, n - i) : 0;
+		if (u) {
+			memcpy(out + o, s + i, u);
+			o += u;
+			i += u;
+			continue;
+		}
+		/* Controls, DEL, C1 controls and broken UTF-8 are shown, never sent to the terminal. */
+		o += (size_t)sprintf(out + o, "\\%03o", c);
+		i++;
 	}
 	out[o] = '\0';
 	return out;

@@ -17,8 +17,6 @@
 #define MAX_CHANNELS 256
 #define DEFAULT_WINDOW (4u * 1024 * 1024)
 #define DEFAULT_MAX_PACKET (32u * 1024)
-/* Room in a packet for the CHANNEL_DATA header (type, channel, [code], length). */
-#define DATA_HEADER 13
 
 enum auth_state {
 	AUTH_WAIT_TRANSPORT,  /* first key exchange under way */
@@ -59,10 +57,11 @@ struct ssh_client {
 	enum auth_method method;
 	size_t key_index;           /* next key to try */
 	const char *pk_alg;         /* signature algorithm of the key being tried */
-	char *methods;              /* what the server last said can continue */
+	char *methods;              /* what the server last said can continue (escaped) */
 	char *banner;
 	bool password_asked;        /* SSH_EV_NEED_PASSWORD given, no answer yet */
 
+	uint32_t global_pending;    /* our global requests still waiting for a reply */
 	struct channel chans[MAX_CHANNELS];
 	struct buf msg;             /* building outgoing messages */
 	char *strs[2];              /* strings lent out with the last event */
@@ -352,9 +351,13 @@ static int handle_auth(struct ssh_client *c, uint8_t type, struct buf *m, struct
 			free(methods);
 			return client_fail(c, FERRY_EPROTO, "malformed USERAUTH_FAILURE");
 		}
+		/* The list is shown to the user: escape whatever the server put in it. */
 		free(c->methods);
-		c->methods = methods;
-		log_debug1("Authentications that can continue: %s", methods);
+		c->methods = str_escape_untrusted((const uint8_t *)methods, strlen(methods));
+		free(methods);
+		if (c->methods == NULL)
+			return FERRY_ENOMEM;
+		log_debug1("Authentications that can continue: %s", c->methods);
 		if ((r = auth_next(c, &ask)) != 0)
 			return r;
 		if (ask) {
@@ -408,6 +411,10 @@ static int handle_auth(struct ssh_client *c, uint8_t type, struct buf *m, struct
 		*got = true;
 		return 0;
 	default:
+		/* Method-specific messages of methods we do not use (RFC 4252 §6: 60-79). */
+		if ((type > SSH_MSG_USERAUTH_BANNER && type < SSH_MSG_USERAUTH_PK_OK) ||
+		    (type > SSH_MSG_USERAUTH_PK_OK && type < SSH_MSG_GLOBAL_REQUEST))
+			return ssh_transport_unimplemented(c->t);
 		return client_fail(c, FERRY_EPROTO, "unexpected message type %u before authentication", type);
 	}
 }
@@ -425,6 +432,26 @@ bool ssh_chan_open(const struct ssh_client *c, uint32_t id)
 {
 	return id < MAX_CHANNELS && c->chans[id].used && !c->chans[id].sent_close &&
 	       !c->chans[id].got_close;
+}
+
+int ssh_client_global_request(struct ssh_client *c, const char *name, bool want_reply)
+{
+	struct buf *m = &c->msg;
+	int r;
+	if (c->auth != AUTH_DONE)
+		return FERRY_EINVAL;
+	buf_reset(m);
+	if ((r = buf_put_u8(m, SSH_MSG_GLOBAL_REQUEST)) != 0 || (r = buf_put_cstring(m, name)) != 0 ||
+	    (r = buf_put_bool(m, want_reply)) != 0 || (r = send_msg(c)) != 0)
+		return r;
+	if (want_reply)
+		c->global_pending++;
+	return 0;
+}
+
+uint32_t ssh_client_global_pending(const struct ssh_client *c)
+{
+	return c->global_pending;
 }
 
 int ssh_chan_open_session(struct ssh_client *c, uint32_t *id)
@@ -676,8 +703,13 @@ static int handle_conn(struct ssh_client *c, uint8_t type, struct buf *m, struct
 		uint8_t fail = SSH_MSG_REQUEST_FAILURE;
 		return ssh_transport_send(c->t, &fail, 1);
 	}
-	if (type == SSH_MSG_REQUEST_SUCCESS || type == SSH_MSG_REQUEST_FAILURE)
-		return client_fail(c, FERRY_EPROTO, "reply to a global request we never sent");
+	if (type == SSH_MSG_REQUEST_SUCCESS || type == SSH_MSG_REQUEST_FAILURE) {
+		/* RFC 4254 §4: replies come in the order of the requests that wanted one. */
+		if (c->global_pending == 0)
+			return client_fail(c, FERRY_EPROTO, "reply to a global request we never sent");
+		c->global_pending--;
+		return 0;
+	}
 	if (type == SSH_MSG_CHANNEL_OPEN) {
 		/* The server may not open channels to us; we allow no forwarding. */
 		const uint8_t *ctype;
@@ -688,7 +720,7 @@ static int handle_conn(struct ssh_client *c, uint8_t type, struct buf *m, struct
 		return open_failure_reply(c, sender);
 	}
 	if (type < SSH_MSG_CHANNEL_OPEN_CONFIRMATION || type > SSH_MSG_CHANNEL_FAILURE)
-		return client_fail(c, FERRY_EPROTO, "unexpected message type %u", type);
+		return ssh_transport_unimplemented(c->t);   /* RFC 4253 §11.4 */
 	if (buf_get_u32(m, &id) != 0)
 		return client_fail(c, FERRY_EPROTO, "malformed channel message %u", type);
 	struct channel *ch = chan_get(c, id);
@@ -828,7 +860,11 @@ int ssh_client_next(struct ssh_client *c, struct ssh_event *ev)
 			 * is harmless, anything else is a protocol error. */
 			if (type == SSH_MSG_USERAUTH_BANNER)
 				continue;
-			return client_fail(c, FERRY_EPROTO, "unexpected message type %u after authentication", type);
+			if (type <= SSH_MSG_USERAUTH_BANNER || type == SSH_MSG_USERAUTH_PK_OK ||
+			    type == SSH_MSG_SERVICE_REQUEST || type == SSH_MSG_SERVICE_ACCEPT)
+				return client_fail(c, FERRY_EPROTO,
+						   "unexpected message type %u after authentication", type);
+			r = ssh_transport_unimplemented(c->t);
 		} else {
 			r = handle_conn(c, type, &m, ev, &got);
 		}

@@ -71,9 +71,16 @@ int ssh_client_next(struct ssh_client *c, struct ssh_event *ev) FERRY_MUST_USE;
 const char *ssh_client_error(const struct ssh_client *c);
 bool ssh_client_authenticated(const struct ssh_client *c);
 
+/* Sends a global request with no data (RFC 4254 §4), e.g. "keepalive@openssh.com" with
+ * want_reply, whose answer (success or failure) only shows the server is alive. */
+int ssh_client_global_request(struct ssh_client *c, const char *name, bool want_reply) FERRY_MUST_USE;
+/* Global requests sent with want_reply and not answered yet. */
+uint32_t ssh_client_global_pending(const struct ssh_client *c);
+
 /* Answers SSH_EV_NEED_PASSWORD (the password is not kept). */
 int ssh_client_password(struct ssh_client *c, const char *password) FERRY_MUST_USE;
-/* Gives up on password authentication (the next method, or failure, follows). */
+/* Gives up on password authentication: the client fails with "Permission denied" (password
+ * is the last method ferry tries). */
 int ssh_client_password_cancel(struct ssh_client *c) FERRY_MUST_USE;
 
 /* Opens a session channel (RFC 4254 §6.1); SSH_EV_CHAN_OPENED or _OPEN_FAILED follows. */

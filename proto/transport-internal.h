@@ -61,6 +61,7 @@ struct ssh_transport {
 	const char *cipher_name[2], *mac_name[2]; /* [0] outgoing, [1] incoming */
 	const char *kex_name;
 	uint32_t send_seq, recv_seq;
+	uint32_t last_recv_seq;    /* the sequence number of the last packet returned */
 	uint32_t cur_len;          /* packet_length of the packet being read; 0 = not read yet */
 	uint64_t packets_in;       /* packets received in all */
 

@@ -239,7 +239,7 @@ int ssh_transport_send(struct ssh_transport *t, const uint8_t *payload, size_t l
 	int r;
 	if (t->dead)
 		return FERRY_ECLOSED;
-	if (len == 0)
+	if (len == 0 || len > SSH_MAX_PACKET_LEN - 64)
 		return FERRY_EINVAL;
 	if ((t->kex.sent_kexinit && !t->kex.sent_newkeys) && held_during_kex(payload[0])) {
 		if ((r = buf_put_string(&t->queued, payload, len)) != 0)
@@ -307,12 +307,16 @@ static int read_version(struct ssh_transport *t)
 			t->got_version = true;
 			char *shown = str_escape_untrusted((const uint8_t *)v, textlen);
 			log_debug1("Remote protocol version: %s", shown ? shown : "?");
-			free(shown);
 			/* RFC 4253 §5.1: 1.99 means a 2.0-capable peer. */
-			if (strncmp(v, "SSH-2.0-", 8) != 0 && strncmp(v, "SSH-1.99-", 9) != 0)
-				return transport_fail(t, FERRY_EPROTO,
-						      SSH_DISCONNECT_PROTOCOL_VERSION_NOT_SUPPORTED,
-						      "Protocol major versions differ: peer says %.40s", v);
+			if (strncmp(v, "SSH-2.0-", 8) != 0 && strncmp(v, "SSH-1.99-", 9) != 0) {
+				int rr = transport_fail(t, FERRY_EPROTO,
+							SSH_DISCONNECT_PROTOCOL_VERSION_NOT_SUPPORTED,
+							"Protocol major versions differ: peer says %.40s",
+							shown ? shown : "?");
+				free(shown);
+				return rr;
+			}
+			free(shown);
 			return 0;
 		}
 		/* Only a server may send lines before its version; a client may not. */
@@ -378,6 +382,7 @@ static int read_packet(struct ssh_transport *t, struct buf *payload)
 				      "Bad padding length %u in a packet of length %u", padlen, t->cur_len);
 	buf_view(payload, p + 5, t->cur_len - padlen - 1);
 	buf_consume(&t->in, total);
+	t->last_recv_seq = t->recv_seq;
 	t->recv_seq++;
 	t->recv_packets++;
 	t->packets_in++;
@@ -458,6 +463,8 @@ static int flush_queued(struct ssh_transport *t)
 		if ((r = transport_send_now(t, p, n)) != 0)
 			return r;
 	}
+	/* Held messages may include a password: leave nothing of them behind. */
+	crypto_wipe(t->queued.data, t->queued.size);
 	buf_reset(&t->queued);
 	return 0;
 }
@@ -523,6 +530,12 @@ static int transport_recv_one(struct ssh_transport *t, uint8_t *type, struct buf
 		default:
 			break;
 		}
+		/* RFC 4253 §11.4: an unknown message gets UNIMPLEMENTED; 8-19 are unassigned. */
+		if (mt > SSH_MSG_EXT_INFO && mt < SSH_MSG_KEXINIT) {
+			if ((r = ssh_transport_unimplemented(t)) != 0)
+				return r;
+			continue;
+		}
 		if (mt >= SSH_MSG_KEXINIT && mt < 50) {
 			if ((r = kex_handle(t, mt, &m)) != 0)
 				return r;
@@ -542,6 +555,14 @@ static int transport_recv_one(struct ssh_transport *t, uint8_t *type, struct buf
 		*payload = m;
 		return 0;
 	}
+}
+
+int ssh_transport_unimplemented(struct ssh_transport *t)
+{
+	uint8_t m[5] = { SSH_MSG_UNIMPLEMENTED };
+	poke_u32(m + 1, t->last_recv_seq);
+	log_debug1("sending UNIMPLEMENTED for packet %u", t->last_recv_seq);
+	return ssh_transport_send(t, m, sizeof(m));
 }
 
 bool ssh_transport_ready(const struct ssh_transport *t) { return t->kex_done > 0 && !t->dead; }

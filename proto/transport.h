@@ -2,7 +2,7 @@
  * RFC 8308 ext-info; OpenSSH PROTOCOL §1.9 strict KEX): version exchange, binary packets,
  * algorithm negotiation, key exchange and rekeying. Bytes from the peer go in with
  * ssh_transport_input; bytes for the peer come out of the output buffer; messages for the
- * layers above (SERVICE_*, and 50 and up) come out of ssh_transport_recv. */
+ * layers above (SERVICE_REQUEST/ACCEPT, and 50 and up) come out of ssh_transport_recv. */
 #ifndef FERRY_PROTO_TRANSPORT_H
 #define FERRY_PROTO_TRANSPORT_H
 
@@ -17,9 +17,10 @@ struct ferry_key;
 
 enum ssh_role { SSH_ROLE_CLIENT, SSH_ROLE_SERVER };
 
-/* Decides whether a server's host key is acceptable (client role). Called once per key
- * exchange, after the server proved it holds the key. Return 0 to accept, or a FERRY_E* code
- * (normally FERRY_EHOSTKEY) to refuse; the transport then fails with that code. */
+/* Decides whether a server's host key is acceptable (client role). Called in the first key
+ * exchange, after the server proved it holds the key; later exchanges must present the same
+ * key (the transport checks that itself). Return 0 to accept, or a FERRY_E* code (normally
+ * FERRY_EHOSTKEY) to refuse; the transport then fails with that code. */
 typedef int (*ssh_hostkey_verify_fn)(void *arg, const struct ferry_key *key);
 
 struct ssh_transport_config {
@@ -50,8 +51,10 @@ int ssh_transport_new(const struct ssh_transport_config *cfg, struct ssh_transpo
 /* Wipes keys and frees. Accepts NULL. */
 void ssh_transport_free(struct ssh_transport *t);
 
-/* Input: room for at least min bytes of peer data, borrowed until the next call on t; write the
- * bytes there and then call ssh_transport_input_commit with the count. */
+/* Input: room for peer data (at least min bytes unless the input buffer is close to its hard
+ * maximum; FERRY_EFULL when it is full) in *p and *n. The space stays valid until the next
+ * input call or ssh_transport_recv (other calls never touch the input buffer), so an
+ * asynchronous read may fill it; then call ssh_transport_input_commit with the count. */
 int ssh_transport_input_space(struct ssh_transport *t, size_t min, uint8_t **p, size_t *n)
 	FERRY_MUST_USE;
 void ssh_transport_input_commit(struct ssh_transport *t, size_t n);
@@ -83,6 +86,10 @@ void ssh_transport_output_swap(struct ssh_transport *t, struct buf *other);
 int ssh_transport_tick(struct ssh_transport *t, uint64_t now_ms) FERRY_MUST_USE;
 /* Starts a key exchange now (ignored if one is under way). */
 int ssh_transport_rekey(struct ssh_transport *t) FERRY_MUST_USE;
+
+/* Answers the last message returned by ssh_transport_recv with UNIMPLEMENTED (RFC 4253
+ * §11.4), for message types the layers above do not know. */
+int ssh_transport_unimplemented(struct ssh_transport *t) FERRY_MUST_USE;
 
 /* Queues a DISCONNECT with a reason code and description; the transport is then dead. */
 void ssh_transport_disconnect(struct ssh_transport *t, uint32_t reason, const char *desc);

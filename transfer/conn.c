@@ -5,6 +5,7 @@
 #include "common/log.h"
 #include "common/text.h"
 #include "proto/ssh-msg.h"
+#include "proto/transport.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -26,6 +27,7 @@ struct ferry_conn {
 	bool running;
 	bool failed;
 	bool authenticated;
+	bool write_failed;
 	int err;
 	char errmsg[600];
 	struct buf wbuf;            /* output being written (swapped out of the transport) */
@@ -79,6 +81,7 @@ static void on_write_done(void *arg, ssize_t res, int sys_errno)
 	struct ferry_conn *c = arg;
 	c->writing = false;
 	if (res < 0) {
+		c->write_failed = true;
 		char msg[256];
 		snprintf(msg, sizeof(msg), "write to the connection failed: %s", strerror(sys_errno));
 		conn_fail(c, (int)res, msg);
@@ -86,8 +89,8 @@ static void on_write_done(void *arg, ssize_t res, int sys_errno)
 	}
 	buf_reset(&c->wbuf);
 	ferry_conn_flush(c);
-	if (!c->failed && c->on_drain && !ferry_conn_congested(c) &&
-	    ssh_transport_output_len(c->t) < OUTPUT_LOW)
+	/* What is now being written plus what waits behind it is below the low-water mark. */
+	if (!c->failed && c->on_drain && buf_len(&c->wbuf) + ssh_transport_output_len(c->t) < OUTPUT_LOW)
 		c->on_drain(c->arg, c);
 }
 
@@ -208,23 +211,23 @@ static void on_tick(void *arg)
 		return;
 	}
 	/* ServerAliveInterval: ask for an answer when the server has been quiet; give up after
-	 * ServerAliveCountMax unanswered. */
+	 * ServerAliveCountMax unanswered (0: never), as OpenSSH does. */
 	if (c->alive_interval && c->authenticated && now - c->last_input_ms >= c->alive_interval * 1000ull) {
-		if (++c->alive_missed > c->alive_max) {
+		if (c->alive_max && ++c->alive_missed > c->alive_max) {
 			conn_fail(c, FERRY_ETIMEDOUT, "Timeout, server not responding.");
 			return;
 		}
-		static const uint8_t msg[] = { SSH_MSG_GLOBAL_REQUEST, 0, 0, 0, 21,
-			'k', 'e', 'e', 'p', 'a', 'l', 'i', 'v', 'e', '@', 'o', 'p', 'e', 'n', 's', 's', 'h', '.', 'c', 'o', 'm', 1 };
 		c->last_input_ms = now;
-		if ((r = ssh_transport_send(c->t, msg, sizeof(msg))) != 0) {
+		if ((r = ssh_client_global_request(c->ssh, "keepalive@openssh.com", true)) != 0) {
 			conn_fail(c, r, "could not send keepalive");
 			return;
 		}
 	}
 	ferry_conn_flush(c);
-	if (io_timer_start(c->loop, 1000, on_tick, c, &c->tick) != 0)
+	if ((r = io_timer_start(c->loop, 1000, on_tick, c, &c->tick)) != 0) {
 		c->tick = NULL;
+		conn_fail(c, r, "could not restart the connection timer");
+	}
 }
 
 /* ConnectTimeout also bounds the banner exchange and the first key exchange, as in OpenSSH. */
@@ -271,7 +274,7 @@ int ferry_conn_open(const struct ferry_conn_params *p, struct ferry_conn **out, 
 	c->show_banner = p->show_banner;
 	c->banner_arg = p->banner_arg;
 	c->alive_interval = p->server_alive_interval;
-	c->alive_max = p->server_alive_count_max ? p->server_alive_count_max : 3;
+	c->alive_max = p->server_alive_count_max;
 	c->prompt = str_printf("%s@%s's password: ", p->client.user ? p->client.user : "", p->host);
 	if (c->prompt == NULL)
 		goto fail;
@@ -332,42 +335,42 @@ int ferry_conn_run(struct ferry_conn *c)
 	return conn_loop(c);
 }
 
-/* Writes what is left of the output without the loop (at exit), as far as the socket takes it. */
-static void flush_sync(struct ferry_conn *c)
+/* Lets the pending output (our last CLOSE, the DISCONNECT) reach the peer through the loop,
+ * for at most ms milliseconds, so a peer that stopped reading cannot hold us up. */
+static void conn_drain(struct ferry_conn *c, uint64_t ms)
 {
-	if (c->fd < 0 || c->t == NULL || c->writing)
+	if (c->fd < 0 || c->t == NULL || c->write_failed)
 		return;
-	ssh_transport_output_swap(c->t, &c->wbuf);
-	const uint8_t *p = buf_rptr(&c->wbuf);
-	size_t n = buf_len(&c->wbuf);
-	while (n > 0) {
-		ssize_t w = write(c->fd, p, n);
-		if (w <= 0) {
-			if (w < 0 && errno == EINTR)
-				continue;
+	uint64_t deadline = io_now_ms() + ms;
+	ferry_conn_flush(c);
+	while (c->writing) {
+		uint64_t now = io_now_ms();
+		if (now >= deadline)
 			break;
-		}
-		p += w;
-		n -= (size_t)w;
+		int r = io_loop_run_once(c->loop, (int)(deadline - now));
+		if (r != 0 && r != FERRY_ETIMEDOUT)
+			break;
+		if (!c->writing)
+			ferry_conn_flush(c);
 	}
-	buf_reset(&c->wbuf);
 }
 
 void ferry_conn_free(struct ferry_conn *c)
 {
 	if (c == NULL)
 		return;
-	if (c->t && !ssh_transport_dead(c->t))
-		ssh_transport_disconnect(c->t, SSH_DISCONNECT_BY_APPLICATION, "disconnected by user");
 	if (c->tick)
 		io_timer_cancel(c->loop, c->tick);
 	if (c->handshake_timer)
 		io_timer_cancel(c->loop, c->handshake_timer);
-	if (c->loop && c->fd >= 0)
-		io_cancel_fd(c->loop, c->fd);
+	if (c->t && !ssh_transport_dead(c->t))
+		ssh_transport_disconnect(c->t, SSH_DISCONNECT_BY_APPLICATION, "disconnected by user");
+	if (c->loop) {
+		conn_drain(c, 1000);
+		if (c->fd >= 0)
+			io_cancel_fd(c->loop, c->fd);
+	}
 	io_loop_free(c->loop);
-	if (!c->writing)
-		flush_sync(c);
 	if (c->fd >= 0)
 		close(c->fd);
 	ssh_client_free(c->ssh);

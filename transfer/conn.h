@@ -12,13 +12,15 @@
 
 struct ferry_conn;
 
-/* Receives channel events once the connection is authenticated (and the banner before).
- * The handler may call ssh_chan_* and start io/ operations; output is flushed after it. */
+/* Receives channel events once the connection is authenticated (the banner goes to
+ * params.show_banner). The handler may call ssh_chan_* and start io/ operations; output is
+ * flushed after it. */
 typedef void (*ferry_conn_event_fn)(void *arg, struct ferry_conn *conn, const struct ssh_event *ev);
 /* Asks the user for a password; returns a malloc'd string (the caller wipes and frees it) or
  * NULL to give up. */
 typedef char *(*ferry_conn_password_fn)(void *arg, const char *prompt);
-/* Called when the pending output drained below the low-water mark (send more then). */
+/* Called after a write to the peer completed when the output in flight plus the output
+ * waiting behind it is below the low-water mark (2 MiB): feed more data then. */
 typedef void (*ferry_conn_drain_fn)(void *arg, struct ferry_conn *conn);
 
 struct ferry_conn_params {
@@ -39,7 +41,8 @@ struct ferry_conn_params {
  * *errmsg (caller frees) holds the sentence to show the user. */
 int ferry_conn_open(const struct ferry_conn_params *params, struct ferry_conn **out, char **errmsg)
 	FERRY_MUST_USE;
-/* Sends DISCONNECT (best effort), closes the socket and frees. Accepts NULL. */
+/* Sends DISCONNECT and lets pending output reach the peer (for at most a second), closes the
+ * socket and frees. Accepts NULL. */
 void ferry_conn_free(struct ferry_conn *conn);
 
 struct io_loop *ferry_conn_loop(struct ferry_conn *conn);

@@ -132,6 +132,9 @@ static void test_namelists(void)
 	CHECK_OK(namelist_apply("a,b,c", "^c", sup, &m, NULL));
 	CHECK_STR(m, "c,a,b");
 	free(m);
+	CHECK_OK(namelist_apply("a,b,c", "^c,c,,b", sup, &m, NULL));
+	CHECK_STR(m, "c,b,a");
+	free(m);
 	CHECK_OK(namelist_apply("a,b,c", "d,a", sup, &m, NULL));
 	CHECK_STR(m, "d,a");
 	free(m);
@@ -166,6 +169,14 @@ static void test_escape(void)
 {
 	char *s = str_escape_untrusted((const uint8_t *)"a\x1b[2Jb\n", 7);
 	CHECK_STR(s, "a\\033[2Jb\n");
+	free(s);
+	/* UTF-8 text passes; the C1 control CSI (U+009B, C2 9B), a lone 9B byte, an overlong
+	 * encoding and DEL do not. */
+	s = str_escape_untrusted((const uint8_t *)"caf\xc3\xa9 \xe2\x82\xac", 9);
+	CHECK_STR(s, "caf\xc3\xa9 \xe2\x82\xac");
+	free(s);
+	s = str_escape_untrusted((const uint8_t *)"x\xc2\x9by\x9bz\xc0\xafw\x7f", 10);
+	CHECK_STR(s, "x\\302\\233y\\233z\\300\\257w\\177");
 	free(s);
 }
 

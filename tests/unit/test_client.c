@@ -426,6 +426,39 @@ static void test_window_adjust_overflow_refused(void)
 	peer_free(&p);
 }
 
+static void test_keepalive_replies_and_unknown_messages(void)
+{
+	struct peer p;
+	struct ssh_event ev;
+	struct buf m;
+	peer_init(&p, false, true);
+	/* Our keepalive@openssh.com wants a reply; failure and success both count as alive. */
+	CHECK_OK(ssh_client_global_request(p.c, "keepalive@openssh.com", true));
+	CHECK_OK(ssh_client_global_request(p.c, "keepalive@openssh.com", true));
+	CHECK(ssh_client_global_pending(p.c) == 2);
+	CHECK(next_sent(&p, &m) == SSH_MSG_GLOBAL_REQUEST);
+	feed(&p, SSH_MSG_REQUEST_FAILURE, NULL);
+	feed(&p, SSH_MSG_REQUEST_SUCCESS, NULL);
+	CHECK_RC(next_event(&p, &ev), FERRY_EAGAIN);
+	CHECK(ssh_client_global_pending(p.c) == 0);
+	/* A message type nobody knows gets UNIMPLEMENTED (RFC 4253 §11.4), naming its packet. */
+	feed(&p, 150, NULL);
+	CHECK_RC(next_event(&p, &ev), FERRY_EAGAIN);
+	while (next_sent(&p, &m) == SSH_MSG_GLOBAL_REQUEST)
+		;
+	/* next_sent consumed the UNIMPLEMENTED above if the loop ended on it; check the type. */
+	feed(&p, 151, NULL);
+	CHECK_RC(next_event(&p, &ev), FERRY_EAGAIN);
+	uint32_t seq;
+	CHECK(next_sent(&p, &m) == SSH_MSG_UNIMPLEMENTED);
+	CHECK_OK(buf_get_u32(&m, &seq));
+	CHECK(seq == 3);   /* version line aside, the fourth packet fed: two replies, 150, 151 */
+	/* A third reply with nothing outstanding is a protocol error. */
+	feed(&p, SSH_MSG_REQUEST_FAILURE, NULL);
+	CHECK_RC(next_event(&p, &ev), FERRY_EPROTO);
+	peer_free(&p);
+}
+
 int main(void)
 {
 	CHECK_OK(key_generate(KEY_ED25519, 0, &user_key));
@@ -437,6 +470,7 @@ int main(void)
 	RUN_TEST(test_window_overrun_refused);
 	RUN_TEST(test_requests_answered);
 	RUN_TEST(test_window_adjust_overflow_refused);
+	RUN_TEST(test_keepalive_replies_and_unknown_messages);
 	key_free(user_key);
 	return check_report();
 }
