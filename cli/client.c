@@ -129,7 +129,7 @@ int cli_client_connect(struct cli_client *cc, struct ssh_options *o, const char 
 		   o->address_family == SSH_AF_INET6 ? AF_INET6 : AF_UNSPEC;
 	p.connect_timeout_ms = o->connect_timeout > 0 ? o->connect_timeout * 1000 : 0;
 	p.server_alive_interval = o->server_alive_interval > 0 ? (uint32_t)o->server_alive_interval : 0;
-	p.server_alive_count_max = o->server_alive_count_max > 0 ? (uint32_t)o->server_alive_count_max : 3;
+	p.server_alive_count_max = o->server_alive_count_max > 0 ? (uint32_t)o->server_alive_count_max : 0;
 	p.client.transport.kex_algs = o->kex_algorithms;
 	/* Prefer the host key types already known for this host, to avoid a false "changed". */
 	const char **files = calloc(o->user_known_hosts_files.n + o->global_known_hosts_files.n + 1, sizeof(*files));
