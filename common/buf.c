@@ -81,7 +81,7 @@ int buf_reserve(struct buf *b, size_t n, uint8_t **out)
 		}
 	}
 	if (out)
-		*out = b->data + b->wpos;
+		*out = b->data ? b->data + b->wpos : NULL;   /* n == 0 on a buffer with no memory */
 	return 0;
 }
 

@@ -279,7 +279,7 @@ static int read_version(struct ssh_transport *t)
 	for (;;) {
 		const uint8_t *p = buf_rptr(&t->in);
 		size_t n = buf_len(&t->in);
-		const uint8_t *nl = memchr(p, '\n', n);
+		const uint8_t *nl = n ? memchr(p, '\n', n) : NULL;
 		if (nl == NULL) {
 			if (n > MAX_BANNER_LINE)
 				return transport_fail(t, FERRY_EPROTO, 0,

@@ -26,11 +26,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
  * Returns true to go on feeding, false once the connection has failed. */
 typedef bool (*fuzz_drain_fn)(void *arg);
 
-/* Whether to hand the transport empty pieces and to drain it before any input arrived (set
- * from FERRY_FUZZ_EMPTY_READS=1; read-only after setup). Off by default because both reach a
- * known undefined-behaviour report in common/buf.c (docs/internals/fuzzing.md, "Known
- * findings") that would stop every run at its first input; the reproducers in
- * tests/fuzz/crashes/ need it on. */
+/* Whether to hand the transport empty pieces and to drain it before any input arrived (on
+ * unless FERRY_FUZZ_EMPTY_READS=0; read-only after setup). Both once reached undefined
+ * behaviour in common/buf.c (tests/fuzz/crashes/transport_client-empty-input.bin). */
 static bool fuzz_empty_reads;
 
 /* Once per process, from LLVMFuzzerInitialize. Logging is off unless FERRY_FUZZ_LOG names a
@@ -43,7 +41,7 @@ static inline void fuzz_setup(void)
 	if (name == NULL || flog_level_parse(name, &level) != 0)
 		level = FLOG_QUIET;
 	flog_set_level(level);
-	fuzz_empty_reads = empty != NULL && strcmp(empty, "1") == 0;
+	fuzz_empty_reads = !(empty != NULL && strcmp(empty, "0") == 0);
 }
 
 /* Appends one cleartext binary packet (RFC 4253 §6): uint32 packet_length, byte
