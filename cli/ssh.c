@@ -264,6 +264,19 @@ static void on_event(void *arg, struct ferry_conn *conn, const struct ssh_event 
 	}
 }
 
+/* Writes out everything the remote side sent before we go, even when the connection ended
+ * first: output that arrived is never dropped (a reader that went away excepted). */
+static void session_flush_outputs(struct ssh_session *s)
+{
+	for (int i = 0; i < 2; i++)
+		out_start(s, i);
+	while (s->out[0].busy || s->out[1].busy) {
+		int r = io_loop_run_once(s->loop, -1);
+		if (r != 0)
+			break;
+	}
+}
+
 static void usage(void)
 {
 	fprintf(stderr,
@@ -436,6 +449,8 @@ again:
 	else if (s.killed)
 		log_verbose("remote command killed by signal %s", s.signal_name ? s.signal_name : "?");
 out:
+	if (s.loop)
+		session_flush_outputs(&s);
 	if (s.in_reading && s.loop)
 		io_cancel_fd(s.loop, s.in_fd);
 	ferry_conn_free(s.conn);
