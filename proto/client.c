@@ -1,6 +1,7 @@
 /* The SSH client's userauth (RFC 4252, RFC 8332 §3, RFC 8308 §3.1) and connection protocol
  * (RFC 4254) state machine, driven by messages from proto/transport.c. */
 #include "proto/client.h"
+#include "proto/channel.h"
 #include "proto/ssh-msg.h"
 #include "proto/testing.h"
 #include "crypto/hash.h"
@@ -14,7 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_CHANNELS 256
 #define DEFAULT_WINDOW (4u * 1024 * 1024)
 #define DEFAULT_MAX_PACKET (32u * 1024)
 
@@ -29,19 +29,6 @@ enum auth_state {
 
 enum auth_method { METHOD_NONE, METHOD_PK_QUERY, METHOD_PK_SIGNED, METHOD_PASSWORD };
 
-struct channel {
-	bool used;
-	bool confirmed;
-	bool sent_eof, got_eof, sent_close, got_close;
-	uint32_t remote_id;
-	uint32_t local_window;      /* what the peer may still send us */
-	uint32_t local_window_max;
-	uint32_t local_consumed;    /* used up by the app, not yet given back */
-	uint32_t local_max_packet;
-	uint32_t remote_window;
-	uint32_t remote_max_packet;
-	uint32_t pending_replies;   /* requests with want_reply outstanding */
-};
 
 struct ssh_client {
 	struct ssh_transport *t;
@@ -62,9 +49,8 @@ struct ssh_client {
 	bool password_asked;        /* SSH_EV_NEED_PASSWORD given, no answer yet */
 
 	uint32_t global_pending;    /* our global requests still waiting for a reply */
-	struct channel chans[MAX_CHANNELS];
+	struct chan_table ct;
 	struct buf msg;             /* building outgoing messages */
-	char *strs[2];              /* strings lent out with the last event */
 	char errmsg[512];
 };
 
@@ -104,6 +90,7 @@ int ssh_client_new(const struct ssh_client_config *cfg, struct ssh_client **out)
 	buf_init(&c->msg, SSH_MAX_PACKET_LEN);
 	if ((r = ssh_transport_new(&tc, &c->t)) != 0)
 		goto fail;
+	chan_table_init(&c->ct, c->t, c->window, c->max_packet);
 	*out = c;
 	return 0;
 fail:
@@ -120,8 +107,7 @@ void ssh_client_free(struct ssh_client *c)
 	free(c->user);
 	free(c->methods);
 	free(c->banner);
-	free(c->strs[0]);
-	free(c->strs[1]);
+	chan_table_free(&c->ct);
 	free(c);
 }
 
@@ -299,12 +285,6 @@ static int start_userauth(struct ssh_client *c)
 	return send_msg(c);
 }
 
-static int keep_str(struct ssh_client *c, int slot, char *s)
-{
-	free(c->strs[slot]);
-	c->strs[slot] = s;
-	return 0;
-}
 
 /* Handles one userauth-phase message; *got says whether ev was filled. */
 static int handle_auth(struct ssh_client *c, uint8_t type, struct buf *m, struct ssh_event *ev, bool *got)
@@ -336,7 +316,7 @@ static int handle_auth(struct ssh_client *c, uint8_t type, struct buf *m, struct
 		char *text = NULL;
 		if (buf_get_cstring(m, &text, NULL) != 0)
 			return client_fail(c, FERRY_EPROTO, "malformed USERAUTH_BANNER");
-		keep_str(c, 0, text);
+		chan_keep_str(&c->ct, 0, text);
 		ev->type = SSH_EV_BANNER;
 		ev->str = text;
 		*got = true;
@@ -419,19 +399,22 @@ static int handle_auth(struct ssh_client *c, uint8_t type, struct buf *m, struct
 	}
 }
 
-/* --- connection (RFC 4254) --- */
+/* --- connection (RFC 4254): channels are proto/channel.c's --- */
 
-static struct channel *chan_get(struct ssh_client *c, uint32_t id)
+bool ssh_chan_open(const struct ssh_client *c, uint32_t id) { return chan_is_open(&c->ct, id); }
+size_t ssh_chan_send_room(const struct ssh_client *c, uint32_t id) { return chan_send_room(&c->ct, id); }
+int ssh_chan_send_eof(struct ssh_client *c, uint32_t id) { return chan_send_eof(&c->ct, id); }
+int ssh_chan_close(struct ssh_client *c, uint32_t id) { return chan_close(&c->ct, id); }
+
+int ssh_chan_send(struct ssh_client *c, uint32_t id, uint32_t ext, const uint8_t *p, size_t n,
+		  size_t *sent)
 {
-	if (id >= MAX_CHANNELS || !c->chans[id].used)
-		return NULL;
-	return &c->chans[id];
+	return chan_send(&c->ct, id, ext, p, n, sent);
 }
 
-bool ssh_chan_open(const struct ssh_client *c, uint32_t id)
+int ssh_chan_consumed(struct ssh_client *c, uint32_t id, size_t n)
 {
-	return id < MAX_CHANNELS && c->chans[id].used && !c->chans[id].sent_close &&
-	       !c->chans[id].got_close;
+	return chan_consumed(&c->ct, id, n);
 }
 
 int ssh_client_global_request(struct ssh_client *c, const char *name, bool want_reply)
@@ -456,47 +439,21 @@ uint32_t ssh_client_global_pending(const struct ssh_client *c)
 
 int ssh_chan_open_session(struct ssh_client *c, uint32_t *id)
 {
-	struct buf *m = &c->msg;
-	int r;
 	if (c->auth != AUTH_DONE)
 		return FERRY_EINVAL;
-	uint32_t i;
-	for (i = 0; i < MAX_CHANNELS && c->chans[i].used; i++)
-		;
-	if (i == MAX_CHANNELS)
-		return FERRY_EFULL;
-	struct channel *ch = &c->chans[i];
-	memset(ch, 0, sizeof(*ch));
-	ch->local_window = ch->local_window_max = c->window;
-	ch->local_max_packet = c->max_packet;
-	buf_reset(m);
-	if ((r = buf_put_u8(m, SSH_MSG_CHANNEL_OPEN)) != 0 || (r = buf_put_cstring(m, "session")) != 0 ||
-	    (r = buf_put_u32(m, i)) != 0 || (r = buf_put_u32(m, ch->local_window)) != 0 ||
-	    (r = buf_put_u32(m, ch->local_max_packet)) != 0 || (r = send_msg(c)) != 0)
-		return r;
-	ch->used = true;
-	*id = i;
-	return 0;
+	return chan_open(&c->ct, "session", id);
 }
 
+/* A session request with up to two string arguments. */
 static int chan_request(struct ssh_client *c, uint32_t id, const char *req, bool want_reply,
 			const char *arg1, const char *arg2)
 {
-	struct channel *ch = chan_get(c, id);
-	struct buf *m = &c->msg;
+	struct buf *m = &c->ct.msg;
 	int r;
-	if (ch == NULL || !ch->confirmed || ch->sent_close)
-		return FERRY_EINVAL;
-	buf_reset(m);
-	if ((r = buf_put_u8(m, SSH_MSG_CHANNEL_REQUEST)) != 0 || (r = buf_put_u32(m, ch->remote_id)) != 0 ||
-	    (r = buf_put_cstring(m, req)) != 0 || (r = buf_put_bool(m, want_reply)) != 0 ||
+	if ((r = chan_request_begin(&c->ct, id, req, want_reply)) != 0 ||
 	    (arg1 && (r = buf_put_cstring(m, arg1)) != 0) || (arg2 && (r = buf_put_cstring(m, arg2)) != 0))
 		return r;
-	if ((r = send_msg(c)) != 0)
-		return r;
-	if (want_reply)
-		ch->pending_replies++;
-	return 0;
+	return chan_request_send(&c->ct, id, want_reply);
 }
 
 int ssh_chan_exec(struct ssh_client *c, uint32_t id, const char *command)
@@ -519,176 +476,45 @@ int ssh_chan_env(struct ssh_client *c, uint32_t id, const char *name, const char
 	return chan_request(c, id, "env", false, name, value);
 }
 
-size_t ssh_chan_send_room(const struct ssh_client *c, uint32_t id)
+/* The server's requests on a session: exit-status and exit-signal are what a client takes
+ * (RFC 4254 §6.10); anything else that wants an answer is refused. */
+static int handle_channel_request(struct ssh_client *c, struct chan_request *req, struct buf *m,
+				  struct ssh_event *ev, bool *got)
 {
-	if (id >= MAX_CHANNELS || !c->chans[id].used)
-		return 0;
-	const struct channel *ch = &c->chans[id];
-	if (!ch->confirmed || ch->sent_eof || ch->sent_close || ch->got_close)
-		return 0;
-	return ch->remote_window;
-}
-
-int ssh_chan_send(struct ssh_client *c, uint32_t id, uint32_t ext, const uint8_t *p, size_t n,
-		  size_t *sent)
-{
-	struct channel *ch = chan_get(c, id);
-	struct buf *m = &c->msg;
-	size_t done = 0;
 	int r = 0;
-	if (ch == NULL || !ch->confirmed || ch->sent_eof || ch->sent_close)
-		return FERRY_EINVAL;
-	/* Cap each packet by the peer's maximum and what our own packets can carry. */
-	size_t maxchunk = ch->remote_max_packet;
-	if (maxchunk > SSH_MAX_PACKET_LEN - 1024)
-		maxchunk = SSH_MAX_PACKET_LEN - 1024;
-	while (done < n && ch->remote_window > 0) {
-		size_t chunk = n - done;
-		if (chunk > ch->remote_window)
-			chunk = ch->remote_window;
-		if (chunk > maxchunk)
-			chunk = maxchunk;
-		buf_reset(m);
-		if ((r = buf_put_u8(m, ext ? SSH_MSG_CHANNEL_EXTENDED_DATA : SSH_MSG_CHANNEL_DATA)) != 0 ||
-		    (r = buf_put_u32(m, ch->remote_id)) != 0 ||
-		    (ext && (r = buf_put_u32(m, ext)) != 0) ||
-		    (r = buf_put_string(m, p + done, chunk)) != 0 || (r = send_msg(c)) != 0)
-			break;
-		ch->remote_window -= (uint32_t)chunk;
-		done += chunk;
-	}
-	*sent = done;
-	return r;
-}
-
-static int chan_simple(struct ssh_client *c, struct channel *ch, uint8_t type)
-{
-	struct buf *m = &c->msg;
-	int r;
-	buf_reset(m);
-	if ((r = buf_put_u8(m, type)) != 0 || (r = buf_put_u32(m, ch->remote_id)) != 0)
-		return r;
-	return send_msg(c);
-}
-
-int ssh_chan_send_eof(struct ssh_client *c, uint32_t id)
-{
-	struct channel *ch = chan_get(c, id);
-	if (ch == NULL || !ch->confirmed)
-		return FERRY_EINVAL;
-	if (ch->sent_eof || ch->sent_close)
-		return 0;
-	ch->sent_eof = true;
-	return chan_simple(c, ch, SSH_MSG_CHANNEL_EOF);
-}
-
-int ssh_chan_close(struct ssh_client *c, uint32_t id)
-{
-	struct channel *ch = chan_get(c, id);
-	if (ch == NULL || !ch->confirmed)
-		return FERRY_EINVAL;
-	if (ch->sent_close)
-		return 0;
-	ch->sent_close = true;
-	return chan_simple(c, ch, SSH_MSG_CHANNEL_CLOSE);
-}
-
-int ssh_chan_consumed(struct ssh_client *c, uint32_t id, size_t n)
-{
-	struct channel *ch = chan_get(c, id);
-	struct buf *m = &c->msg;
-	int r;
-	if (ch == NULL)
-		return 0;
-	ch->local_consumed += (uint32_t)n;
-	/* Give the window back in big steps, as OpenSSH does, not one adjust per packet. */
-	if (ch->sent_close || ch->got_close || ch->got_eof ||
-	    ch->local_consumed < ch->local_window_max / 2)
-		return 0;
-	buf_reset(m);
-	if ((r = buf_put_u8(m, SSH_MSG_CHANNEL_WINDOW_ADJUST)) != 0 ||
-	    (r = buf_put_u32(m, ch->remote_id)) != 0 || (r = buf_put_u32(m, ch->local_consumed)) != 0 ||
-	    (r = send_msg(c)) != 0)
-		return r;
-	ch->local_window += ch->local_consumed;
-	ch->local_consumed = 0;
-	return 0;
-}
-
-/* Frees a channel once both sides have sent CLOSE. */
-static void chan_maybe_release(struct ssh_client *c, uint32_t id, struct ssh_event *ev, bool *got)
-{
-	struct channel *ch = &c->chans[id];
-	if (ch->sent_close && ch->got_close) {
-		ch->used = false;
-		ev->type = SSH_EV_CHAN_CLOSED;
-		ev->chan = id;
-		*got = true;
-	}
-}
-
-static int open_failure_reply(struct ssh_client *c, uint32_t sender)
-{
-	struct buf *m = &c->msg;
-	int r;
-	buf_reset(m);
-	if ((r = buf_put_u8(m, SSH_MSG_CHANNEL_OPEN_FAILURE)) != 0 || (r = buf_put_u32(m, sender)) != 0 ||
-	    (r = buf_put_u32(m, SSH_OPEN_ADMINISTRATIVELY_PROHIBITED)) != 0 ||
-	    (r = buf_put_cstring(m, "open refused by client")) != 0 || (r = buf_put_cstring(m, "")) != 0)
-		return r;
-	return send_msg(c);
-}
-
-static int handle_channel_request(struct ssh_client *c, uint32_t id, struct channel *ch,
-				  struct buf *m, struct ssh_event *ev, bool *got)
-{
-	char *req = NULL;
-	bool want_reply;
-	int r = 0;
-	if (buf_get_cstring(m, &req, NULL) != 0 || buf_get_bool(m, &want_reply) != 0) {
-		free(req);
-		return client_fail(c, FERRY_EPROTO, "malformed CHANNEL_REQUEST");
-	}
-	ev->chan = id;
-	if (strcmp(req, "exit-status") == 0) {
+	ev->chan = req->chan;
+	if (strcmp(req->name, "exit-status") == 0) {
 		uint32_t code;
-		if (buf_get_u32(m, &code) != 0) {
-			r = client_fail(c, FERRY_EPROTO, "malformed exit-status");
-			goto out;
-		}
+		if (buf_get_u32(m, &code) != 0)
+			return client_fail(c, FERRY_EPROTO, "malformed exit-status");
 		ev->type = SSH_EV_CHAN_EXIT_STATUS;
 		ev->code = code;
 		*got = true;
-	} else if (strcmp(req, "exit-signal") == 0) {
+	} else if (strcmp(req->name, "exit-signal") == 0) {
 		char *sig = NULL, *msg = NULL;
 		bool core;
 		if (buf_get_cstring(m, &sig, NULL) != 0 || buf_get_bool(m, &core) != 0 ||
 		    buf_get_cstring(m, &msg, NULL) != 0) {
 			free(sig);
 			free(msg);
-			r = client_fail(c, FERRY_EPROTO, "malformed exit-signal");
-			goto out;
+			return client_fail(c, FERRY_EPROTO, "malformed exit-signal");
 		}
-		keep_str(c, 0, sig);
-		keep_str(c, 1, msg);
+		chan_keep_str(&c->ct, 0, sig);
+		chan_keep_str(&c->ct, 1, msg);
 		ev->type = SSH_EV_CHAN_EXIT_SIGNAL;
 		ev->str = sig;
 		ev->str2 = msg;
 		ev->flag = core;
 		*got = true;
-	} else if (want_reply && !ch->sent_close) {
-		/* keepalive@openssh.com and anything unknown: a failure reply is the answer. */
-		r = chan_simple(c, ch, SSH_MSG_CHANNEL_FAILURE);
 	}
-out:
-	free(req);
+	/* keepalive@openssh.com and anything unknown: a failure reply is the answer. */
+	if (req->want_reply && !*got)
+		r = chan_reply(&c->ct, req->chan, false);
 	return r;
 }
 
 static int handle_conn(struct ssh_client *c, uint8_t type, struct buf *m, struct ssh_event *ev, bool *got)
 {
-	uint32_t id;
-	int r;
 	*got = false;
 	if (type == SSH_MSG_GLOBAL_REQUEST) {
 		const uint8_t *name;
@@ -717,117 +543,20 @@ static int handle_conn(struct ssh_client *c, uint8_t type, struct buf *m, struct
 		uint32_t sender;
 		if (buf_get_string_ref(m, &ctype, &clen) != 0 || buf_get_u32(m, &sender) != 0)
 			return client_fail(c, FERRY_EPROTO, "malformed CHANNEL_OPEN");
-		return open_failure_reply(c, sender);
+		return chan_open_failure(&c->ct, sender, SSH_OPEN_ADMINISTRATIVELY_PROHIBITED,
+					 "open refused by client");
 	}
 	if (type < SSH_MSG_CHANNEL_OPEN_CONFIRMATION || type > SSH_MSG_CHANNEL_FAILURE)
 		return ssh_transport_unimplemented(c->t);   /* RFC 4253 §11.4 */
-	if (buf_get_u32(m, &id) != 0)
-		return client_fail(c, FERRY_EPROTO, "malformed channel message %u", type);
-	struct channel *ch = chan_get(c, id);
-	if (ch == NULL || (ch->got_close && type != SSH_MSG_CHANNEL_CLOSE) ||
-	    (!ch->confirmed && type != SSH_MSG_CHANNEL_OPEN_CONFIRMATION &&
-	     type != SSH_MSG_CHANNEL_OPEN_FAILURE) ||
-	    (ch->confirmed && (type == SSH_MSG_CHANNEL_OPEN_CONFIRMATION ||
-			       type == SSH_MSG_CHANNEL_OPEN_FAILURE)))
-		return client_fail(c, FERRY_EPROTO, "channel message %u for channel %u in the wrong state",
-				   type, id);
-	ev->chan = id;
-	switch (type) {
-	case SSH_MSG_CHANNEL_OPEN_CONFIRMATION: {
-		uint32_t remote, window, maxpkt;
-		if (buf_get_u32(m, &remote) != 0 || buf_get_u32(m, &window) != 0 || buf_get_u32(m, &maxpkt) != 0)
-			return client_fail(c, FERRY_EPROTO, "malformed CHANNEL_OPEN_CONFIRMATION");
-		if (maxpkt == 0)
-			return client_fail(c, FERRY_EPROTO, "channel %u: peer's maximum packet size is zero", id);
-		ch->confirmed = true;
-		ch->remote_id = remote;
-		ch->remote_window = window;
-		ch->remote_max_packet = maxpkt;
-		ev->type = SSH_EV_CHAN_OPENED;
-		*got = true;
-		return 0;
-	}
-	case SSH_MSG_CHANNEL_OPEN_FAILURE: {
-		uint32_t reason;
-		char *desc = NULL;
-		if (buf_get_u32(m, &reason) != 0 || buf_get_cstring(m, &desc, NULL) != 0)
-			return client_fail(c, FERRY_EPROTO, "malformed CHANNEL_OPEN_FAILURE");
-		ch->used = false;
-		keep_str(c, 0, desc);
-		ev->type = SSH_EV_CHAN_OPEN_FAILED;
-		ev->code = reason;
-		ev->str = desc;
-		*got = true;
-		return 0;
-	}
-	case SSH_MSG_CHANNEL_WINDOW_ADJUST: {
-		uint32_t add;
-		if (buf_get_u32(m, &add) != 0)
-			return client_fail(c, FERRY_EPROTO, "malformed WINDOW_ADJUST");
-		/* RFC 4254 §5.2: the window may not exceed 2^32 - 1 bytes. */
-		if ((uint64_t)ch->remote_window + add > UINT32_MAX)
-			return client_fail(c, FERRY_EPROTO, "channel %u: window adjust overflows the window", id);
-		ch->remote_window += add;
-		ev->type = SSH_EV_CHAN_WINDOW;
-		*got = true;
-		return 0;
-	}
-	case SSH_MSG_CHANNEL_DATA:
-	case SSH_MSG_CHANNEL_EXTENDED_DATA: {
-		uint32_t code = 0;
-		const uint8_t *data;
-		size_t len;
-		if ((type == SSH_MSG_CHANNEL_EXTENDED_DATA && buf_get_u32(m, &code) != 0) ||
-		    buf_get_string_ref(m, &data, &len) != 0)
-			return client_fail(c, FERRY_EPROTO, "malformed channel data");
-		if (ch->got_eof)
-			return client_fail(c, FERRY_EPROTO, "channel %u: data after EOF", id);
-		/* RFC 4254 §5.2: the peer may not send more than the window allows. */
-		if (len > ch->local_window || len > ch->local_max_packet + 1024u)
-			return client_fail(c, FERRY_EPROTO, "channel %u: peer sent %zu bytes, window is %u",
-					   id, len, ch->local_window);
-		ch->local_window -= (uint32_t)len;
-		if (type == SSH_MSG_CHANNEL_EXTENDED_DATA && code != SSH_EXTENDED_DATA_STDERR) {
-			/* Unknown streams are dropped, but their window still comes back. */
-			return ssh_chan_consumed(c, id, len);
-		}
-		ev->type = SSH_EV_CHAN_DATA;
-		ev->ext = type == SSH_MSG_CHANNEL_EXTENDED_DATA ? 1 : 0;
-		ev->data = data;
-		ev->len = len;
-		*got = true;
-		return 0;
-	}
-	case SSH_MSG_CHANNEL_EOF:
-		ch->got_eof = true;
-		ev->type = SSH_EV_CHAN_EOF;
-		*got = true;
-		return 0;
-	case SSH_MSG_CHANNEL_CLOSE:
-		if (ch->got_close)
-			return client_fail(c, FERRY_EPROTO, "channel %u: second CLOSE", id);
-		ch->got_close = true;
-		/* RFC 4254 §5.3: answer a CLOSE with our own. */
-		if (!ch->sent_close) {
-			ch->sent_close = true;
-			if ((r = chan_simple(c, ch, SSH_MSG_CHANNEL_CLOSE)) != 0)
-				return r;
-		}
-		chan_maybe_release(c, id, ev, got);
-		return 0;
-	case SSH_MSG_CHANNEL_REQUEST:
-		return handle_channel_request(c, id, ch, m, ev, got);
-	case SSH_MSG_CHANNEL_SUCCESS:
-	case SSH_MSG_CHANNEL_FAILURE:
-		if (ch->pending_replies == 0)
-			return client_fail(c, FERRY_EPROTO, "channel %u: reply to no request", id);
-		ch->pending_replies--;
-		ev->type = type == SSH_MSG_CHANNEL_SUCCESS ? SSH_EV_CHAN_REQUEST_OK : SSH_EV_CHAN_REQUEST_FAILED;
-		*got = true;
-		return 0;
-	default:
-		return client_fail(c, FERRY_EPROTO, "unexpected message type %u", type);
-	}
+	struct chan_request req = { 0 };
+	bool is_request = false;
+	int r = chan_handle(&c->ct, type, m, ev, got, &req, &is_request);
+	if (r == FERRY_EPROTO)
+		return client_fail(c, r, "%s", c->ct.errmsg);
+	if (r == 0 && is_request)
+		r = handle_channel_request(c, &req, m, ev, got);
+	free(req.name);
+	return r;
 }
 
 int ssh_client_next(struct ssh_client *c, struct ssh_event *ev)

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "common/error.h"
+#include "proto/events.h"
 #include "proto/transport.h"
 
 struct ferry_key;
@@ -28,34 +29,6 @@ struct ssh_client_config {
 	uint32_t channel_max_packet; /* the largest data packet we accept; 0 = default */
 };
 
-enum ssh_ev_type {
-	SSH_EV_NEED_PASSWORD,    /* answer with ssh_client_password or ssh_client_password_cancel */
-	SSH_EV_BANNER,           /* str: the server's USERAUTH_BANNER text (raw, unescaped) */
-	SSH_EV_AUTHENTICATED,
-	SSH_EV_CHAN_OPENED,
-	SSH_EV_CHAN_OPEN_FAILED, /* code: reason, str: description */
-	SSH_EV_CHAN_DATA,        /* ext: 0 = data, 1 = stderr; data/len */
-	SSH_EV_CHAN_EOF,
-	SSH_EV_CHAN_CLOSED,      /* both sides closed; the channel id is free after this event */
-	SSH_EV_CHAN_REQUEST_OK,  /* replies to our requests, in the order they were sent */
-	SSH_EV_CHAN_REQUEST_FAILED,
-	SSH_EV_CHAN_EXIT_STATUS, /* code */
-	SSH_EV_CHAN_EXIT_SIGNAL, /* str: signal name without "SIG", str2: message, flag: core */
-	SSH_EV_CHAN_WINDOW,      /* the peer opened its window: more data may be sent */
-};
-
-/* One event. Pointers are borrowed: valid until the next call on the client. */
-struct ssh_event {
-	enum ssh_ev_type type;
-	uint32_t chan;
-	uint32_t ext;
-	uint32_t code;
-	bool flag;
-	const uint8_t *data;
-	size_t len;
-	const char *str;
-	const char *str2;
-};
 
 /* Creates a client; the transport starts at once (its output holds our version and KEXINIT).
  * *out set only on success. */
