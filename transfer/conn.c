@@ -20,7 +20,8 @@
 struct ferry_conn {
 	struct io_loop *loop;
 	int fd;
-	struct ssh_client *ssh;
+	struct ssh_client *ssh;     /* exactly one of these two: the role */
+	struct ssh_server *srv;
 	struct ssh_transport *t;
 	bool reading;
 	bool writing;
@@ -50,6 +51,18 @@ static void conn_pump(struct ferry_conn *c);
 
 struct io_loop *ferry_conn_loop(struct ferry_conn *c) { return c->loop; }
 struct ssh_client *ferry_conn_ssh(struct ferry_conn *c) { return c->ssh; }
+struct ssh_server *ferry_conn_server(struct ferry_conn *c) { return c->srv; }
+bool ferry_conn_authenticated(const struct ferry_conn *c) { return c->authenticated; }
+
+static int conn_next(struct ferry_conn *c, struct ssh_event *ev)
+{
+	return c->ssh ? ssh_client_next(c->ssh, ev) : ssh_server_next(c->srv, ev);
+}
+
+static const char *conn_machine_error(const struct ferry_conn *c)
+{
+	return c->ssh ? ssh_client_error(c->ssh) : ssh_server_error(c->srv);
+}
 const char *ferry_conn_error(const struct ferry_conn *c) { return c->errmsg; }
 void ferry_conn_stop(struct ferry_conn *c) { c->running = false; io_loop_stop(c->loop); }
 
@@ -161,12 +174,12 @@ static void conn_pump(struct ferry_conn *c)
 {
 	struct ssh_event ev;
 	while (!c->failed) {
-		int r = ssh_client_next(c->ssh, &ev);
+		int r = conn_next(c, &ev);
 		if (r == FERRY_EAGAIN)
 			break;
 		if (r) {
 			ferry_conn_flush(c);
-			conn_fail(c, r, ssh_client_error(c->ssh));
+			conn_fail(c, r, conn_machine_error(c));
 			break;
 		}
 		switch (ev.type) {
@@ -189,7 +202,14 @@ static void conn_pump(struct ferry_conn *c)
 		}
 		case SSH_EV_AUTHENTICATED:
 			c->authenticated = true;
-			io_loop_stop(c->loop);
+			if (c->handshake_timer) {
+				io_timer_cancel(c->loop, c->handshake_timer);
+				c->handshake_timer = NULL;
+			}
+			if (c->srv && c->on_event)
+				c->on_event(c->arg, c, &ev);   /* the server acts on it (drops privileges) */
+			else
+				io_loop_stop(c->loop);
 			break;
 		default:
 			if (c->on_event)
@@ -218,7 +238,9 @@ static void on_tick(void *arg)
 			return;
 		}
 		c->last_input_ms = now;
-		if ((r = ssh_client_global_request(c->ssh, "keepalive@openssh.com", true)) != 0) {
+		r = c->ssh ? ssh_client_global_request(c->ssh, "keepalive@openssh.com", true)
+			   : ssh_server_global_request(c->srv, "keepalive@openssh.com", true);
+		if (r != 0) {
 			conn_fail(c, r, "could not send keepalive");
 			return;
 		}
@@ -230,11 +252,20 @@ static void on_tick(void *arg)
 	}
 }
 
-/* ConnectTimeout also bounds the banner exchange and the first key exchange, as in OpenSSH. */
+/* Client: ConnectTimeout also bounds the banner exchange and the first key exchange, as in
+ * OpenSSH. Server: LoginGraceTime bounds everything up to authentication, as in sshd. */
 static void on_handshake_timeout(void *arg)
 {
 	struct ferry_conn *c = arg;
 	c->handshake_timer = NULL;
+	if (c->srv) {
+		if (c->authenticated)
+			return;
+		ssh_transport_disconnect(c->t, SSH_DISCONNECT_PROTOCOL_ERROR, "Timeout before authentication");
+		ferry_conn_flush(c);
+		conn_fail(c, FERRY_ETIMEDOUT, "Timeout before authentication");
+		return;
+	}
 	if (ssh_transport_ready(c->t))
 		return;
 	conn_fail(c, FERRY_ETIMEDOUT, ssh_transport_peer_version(c->t)
@@ -326,6 +357,39 @@ fail:
 	return r;
 }
 
+int ferry_conn_accept(const struct ferry_accept_params *p, struct ferry_conn **out, char **errmsg)
+{
+	struct ferry_conn *c = calloc(1, sizeof(*c));
+	int r = FERRY_ENOMEM;
+	if (c == NULL) {
+		close(p->fd);
+		return FERRY_ENOMEM;
+	}
+	c->fd = p->fd;
+	buf_init(&c->wbuf, 0);
+	c->alive_interval = p->client_alive_interval;
+	c->alive_max = p->client_alive_count_max;
+	if ((r = io_loop_new(IO_BACKEND_AUTO, &c->loop)) != 0)
+		goto fail;
+	if ((r = ssh_server_new(&p->server, &c->srv)) != 0)
+		goto fail;
+	c->t = ssh_server_transport(c->srv);
+	c->last_input_ms = io_now_ms();
+	if ((r = ssh_transport_tick(c->t, c->last_input_ms)) != 0 ||
+	    (r = io_timer_start(c->loop, 1000, on_tick, c, &c->tick)) != 0)
+		goto fail;
+	if (p->login_grace_ms > 0 &&
+	    (r = io_timer_start(c->loop, p->login_grace_ms, on_handshake_timeout, c, &c->handshake_timer)) != 0)
+		goto fail;
+	*out = c;
+	return 0;
+fail:
+	if (errmsg)
+		*errmsg = str_printf("cannot serve the connection: %s", ferry_strerror(r));
+	ferry_conn_free(c);
+	return r;
+}
+
 int ferry_conn_run(struct ferry_conn *c)
 {
 	if (c->failed)
@@ -374,6 +438,7 @@ void ferry_conn_free(struct ferry_conn *c)
 	if (c->fd >= 0)
 		close(c->fd);
 	ssh_client_free(c->ssh);
+	ssh_server_free(c->srv);
 	buf_free(&c->wbuf);
 	free(c->prompt);
 	free(c);

@@ -1,5 +1,6 @@
-/* A client connection: a TCP socket, the io/ loop and proto/'s SSH client wired together.
- * ferry's commands open one, authenticate, and then run channels on it. */
+/* A connection: a TCP socket, the io/ loop and proto/'s SSH client or server wired together.
+ * ferry's commands open one as a client, authenticate, then run channels on it; ferryd
+ * accepts one per connection process and serves sessions on it. */
 #ifndef FERRY_TRANSFER_CONN_H
 #define FERRY_TRANSFER_CONN_H
 
@@ -9,6 +10,7 @@
 #include "common/error.h"
 #include "io/loop.h"
 #include "proto/client.h"
+#include "proto/server.h"
 
 struct ferry_conn;
 
@@ -41,6 +43,23 @@ struct ferry_conn_params {
  * *errmsg (caller frees) holds the sentence to show the user. */
 int ferry_conn_open(const struct ferry_conn_params *params, struct ferry_conn **out, char **errmsg)
 	FERRY_MUST_USE;
+struct ferry_accept_params {
+	int fd;                          /* the accepted socket; the connection owns it */
+	struct ssh_server_config server;
+	uint32_t login_grace_ms;         /* LoginGraceTime; 0 = none */
+	uint32_t client_alive_interval;  /* ClientAliveInterval seconds; 0 = off */
+	uint32_t client_alive_count_max; /* ClientAliveCountMax; 0 = never give up */
+};
+
+/* Server side: wraps an accepted socket. Nothing happens until ferry_conn_run; the handler gets
+ * SSH_EV_AUTHENTICATED first (before it returns nothing runs for the user), then channel
+ * events. LoginGraceTime ends a connection that has not authenticated in time. *out set only
+ * on success; on failure the socket is closed. */
+int ferry_conn_accept(const struct ferry_accept_params *params, struct ferry_conn **out, char **errmsg)
+	FERRY_MUST_USE;
+struct ssh_server *ferry_conn_server(struct ferry_conn *conn);
+bool ferry_conn_authenticated(const struct ferry_conn *conn);
+
 /* Sends DISCONNECT and lets pending output reach the peer (for at most a second), closes the
  * socket and frees. Accepts NULL. */
 void ferry_conn_free(struct ferry_conn *conn);
