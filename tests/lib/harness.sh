@@ -450,6 +450,16 @@ home_wrap() {
 	fi
 }
 
+# require_login_shell: skip unless the login user has a shell the servers can run commands
+# with (an unprivileged run logs in as the user running the test, e.g. nobody: nologin).
+require_login_shell() {
+	local sh
+	sh=$(getent passwd "$SSH_USER" | cut -d: -f7 || true)
+	case "$sh" in
+		"" | */nologin | */false) skip "login user $SSH_USER has no usable shell (${sh:-none})" ;;
+	esac
+}
+
 # --- OpenSSH sshd -------------------------------------------------------------------------
 
 SSHD_BIN=${FERRY_SSHD:-$(command -v sshd || echo /usr/sbin/sshd)}
@@ -529,6 +539,7 @@ log_since() { tail -c +"$((LOG_MARK + 1))" "$SSHD_LOG" 2>/dev/null || true; }
 sshd_start() {
 	SSHD_EXTRA=("$@")
 	[[ -x $SSHD_BIN ]] || skip "sshd not found (install openssh-server)"
+	require_login_shell
 	if [[ $(id -u) == 0 ]]; then
 		# The privilege-separation chroot; a fresh container has no /run/sshd.
 		mkdir -p /run/sshd
@@ -663,6 +674,7 @@ HARNESS_CLEANUPS+=(dropbear_unsync_keys dropbear_stop)
 dropbear_start() {
 	[[ -x $DROPBEAR_BIN ]] || skip "dropbear not found (install dropbear-bin)"
 	command -v dropbearkey >/dev/null || skip "dropbearkey not found (install dropbear-bin)"
+	require_login_shell
 	local dbdir="$T/dropbear" home
 	mkdir -p "$dbdir"
 	[[ -f $dbdir/ed25519 ]] || dropbearkey -t ed25519 -f "$dbdir/ed25519" >/dev/null 2>&1
