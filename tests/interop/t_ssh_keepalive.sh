@@ -29,10 +29,13 @@ log_mark
 ssh_run -i "$T/stranger" -- true </dev/null
 assert_eq "$RC" 255 "exit status with an unknown key"
 assert_file_contains "$T/err" "Permission denied" "unknown key"
-for _ in $(seq 50); do
-	log_since | grep -q "Received disconnect from 127.0.0.1" && break
-	sleep 0.1
-done
-log_since | grep -q "Received disconnect from 127.0.0.1" ||
-	fail "sshd did not receive a DISCONNECT after the failed authentication"
+# OpenSSH's ssh just closes the connection here; ferry says goodbye.
+if is_ferry; then
+	for _ in $(seq 50); do
+		log_since | grep -q "Received disconnect from 127.0.0.1" && break
+		sleep 0.1
+	done
+	log_since | grep -q "Received disconnect from 127.0.0.1" ||
+		fail "sshd did not receive a DISCONNECT after the failed authentication"
+fi
 pass
