@@ -223,16 +223,6 @@ static int read_file_depth(struct ssh_options *o, const char *path, const char *
 
 /* ---- small helpers ---------------------------------------------------------------------- */
 
-static void set_errmsg(char **errmsg, char *msg)
-{
-	if (errmsg == NULL) {
-		free(msg);
-		return;
-	}
-	free(*errmsg);
-	*errmsg = msg;
-}
-
 /* Sets *errmsg to "PATH line N: <fmt...>" and returns FERRY_ECONFIG (FERRY_ENOMEM if the
  * message cannot be built). */
 static int __attribute__((format(printf, 2, 3))) cfg_error(const struct cfg_ctx *c, const char *fmt, ...)
@@ -248,70 +238,8 @@ static int __attribute__((format(printf, 2, 3))) cfg_error(const struct cfg_ctx 
 	free(body);
 	if (msg == NULL)
 		return FERRY_ENOMEM;
-	set_errmsg(c->errmsg, msg);
+	cfg_set_errmsg(c->errmsg, msg);
 	return FERRY_ECONFIG;
-}
-
-/* An error message without a file position (OpenSSH prints a few that way). */
-static int __attribute__((format(printf, 2, 3))) plain_error(char **errmsg, const char *fmt, ...)
-{
-	char *msg = NULL;
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vasprintf(&msg, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return FERRY_ENOMEM;
-	set_errmsg(errmsg, msg);
-	return FERRY_ECONFIG;
-}
-
-static void lowercase(char *s)
-{
-	for (; *s; s++)
-		*s = (char)tolower((unsigned char)*s);
-}
-
-static void strlist_free(struct ssh_strlist *l)
-{
-	for (size_t i = 0; i < l->n; i++)
-		free(l->v[i]);
-	free(l->v);
-	l->v = NULL;
-	l->n = 0;
-	l->set = false;
-}
-
-static bool strlist_contains(const struct ssh_strlist *l, const char *s)
-{
-	for (size_t i = 0; i < l->n; i++)
-		if (strcmp(l->v[i], s) == 0)
-			return true;
-	return false;
-}
-
-/* Appends a copy of s. */
-static int strlist_add(struct ssh_strlist *l, const char *s)
-{
-	char *copy = strdup(s);
-	if (copy == NULL)
-		return FERRY_ENOMEM;
-	char **v = realloc(l->v, (l->n + 1) * sizeof(*v));
-	if (v == NULL) {
-		free(copy);
-		return FERRY_ENOMEM;
-	}
-	v[l->n++] = copy;
-	l->v = v;
-	l->set = true;
-	return 0;
-}
-
-static void strlist_remove_at(struct ssh_strlist *l, size_t i)
-{
-	free(l->v[i]);
-	memmove(&l->v[i], &l->v[i + 1], (l->n - i - 1) * sizeof(l->v[0]));
-	l->n--;
 }
 
 /* Fills local_user, home_dir and local_host from the system where they are still NULL.
@@ -369,11 +297,11 @@ static int tilde_expand(struct ssh_options *o, const char *path, char **out, cha
 		char buf[16384];
 		struct passwd pw, *res = NULL;
 		if (ulen >= sizeof(name))
-			return plain_error(errmsg, "No such user in path %s", path);
+			return cfg_errorf(errmsg, "No such user in path %s", path);
 		memcpy(name, path + 1, ulen);
 		name[ulen] = '\0';
 		if (getpwnam_r(name, &pw, buf, sizeof(buf), &res) != 0 || res == NULL)
-			return plain_error(errmsg, "No such user %s in path %s", name, path);
+			return cfg_errorf(errmsg, "No such user %s in path %s", name, path);
 		char *s = str_printf("%s%s", res->pw_dir, rest);
 		if (s == NULL)
 			return FERRY_ENOMEM;
@@ -398,8 +326,8 @@ int ssh_match_pattern_list(const char *s, const char *patterns, bool fold_case)
 	if (subject == NULL || list == NULL)
 		goto out;       /* out of memory: report "no match", the safe answer */
 	if (fold_case) {
-		lowercase(subject);
-		lowercase(list);
+		cfg_lowercase(subject);
+		cfg_lowercase(list);
 	}
 	char *save = NULL;
 	for (char *pat = strtok_r(list, ",", &save); pat; pat = strtok_r(NULL, ",", &save)) {
@@ -422,194 +350,21 @@ out:
 
 /* ---- tokenizing a line ------------------------------------------------------------------ */
 
-struct args {
-	char **v;
-	size_t n;
-};
-
-static void args_free(struct args *a)
-{
-	for (size_t i = 0; i < a->n; i++)
-		free(a->v[i]);
-	free(a->v);
-	a->v = NULL;
-	a->n = 0;
-}
-
-/* Splits the value part of a line into words as ssh(1) does: blanks separate; "..." and '...'
- * quote; a backslash escapes a quote character, a backslash, or (unquoted) a space; an
- * unquoted word starting with '#' ends the line. FERRY_EINVAL on an unclosed quote. */
-static int split_args(const char *s, struct args *out)
-{
-	struct args a = { NULL, 0 };
-	int r = 0;
-	char *word = malloc(strlen(s) + 1);
-	if (word == NULL)
-		return FERRY_ENOMEM;
-	const char *p = s;
-	for (;;) {
-		while (*p == ' ' || *p == '\t')
-			p++;
-		if (*p == '\0' || *p == '#')
-			break;
-		size_t n = 0;
-		char quote = 0;
-		for (; *p; p++) {
-			if (*p == '\\' && (p[1] == '"' || p[1] == '\'' || p[1] == '\\' ||
-					   (quote == 0 && p[1] == ' '))) {
-				word[n++] = *++p;
-			} else if (quote == 0 && (*p == ' ' || *p == '\t')) {
-				break;
-			} else if (quote == 0 && (*p == '"' || *p == '\'')) {
-				quote = *p;
-			} else if (quote != 0 && *p == quote) {
-				quote = 0;
-			} else {
-				word[n++] = *p;
-			}
-		}
-		if (quote != 0) {
-			r = FERRY_EINVAL;
-			goto out;
-		}
-		char **v = realloc(a.v, (a.n + 1) * sizeof(*v));
-		if (v == NULL) {
-			r = FERRY_ENOMEM;
-			goto out;
-		}
-		a.v = v;
-		if ((a.v[a.n] = strndup(word, n)) == NULL) {
-			r = FERRY_ENOMEM;
-			goto out;
-		}
-		a.n++;
-	}
-	*out = a;
-	a.v = NULL;
-	a.n = 0;
-out:
-	args_free(&a);
-	free(word);
-	return r;
-}
-
 /* ---- value parsers ---------------------------------------------------------------------- */
 
-/* Time as ssh_config(5) TIME FORMATS: seconds, or pieces like 1h30m (s m h d w). -1 if bad. */
-static int64_t parse_time(const char *s)
-{
-	int64_t total = 0;
-	if (*s == '\0')
-		return -1;
-	while (*s) {
-		if (!isdigit((unsigned char)*s))
-			return -1;
-		errno = 0;
-		char *end = NULL;
-		long long v = strtoll(s, &end, 10);
-		if (errno != 0 || v < 0)
-			return -1;
-		int64_t mult = 1;
-		switch (*end) {
-		case '\0': break;
-		case 's': case 'S': end++; break;
-		case 'm': case 'M': mult = 60; end++; break;
-		case 'h': case 'H': mult = 3600; end++; break;
-		case 'd': case 'D': mult = 86400; end++; break;
-		case 'w': case 'W': mult = 604800; end++; break;
-		default: return -1;
-		}
-		if (v > (INT_MAX - total) / mult)
-			return -1;
-		total += v * mult;
-		s = end;
-	}
-	return total;
-}
-
-/* A size with an optional K/M/G/T suffix (powers of 1024; fractions such as 1.5G allowed).
- * Returns 0 or FERRY_EINVAL. */
-static int parse_size(const char *s, int64_t *out)
-{
-	const char *p = s;
-	uint64_t whole = 0, frac = 0, frac_div = 1;
-	bool digits = false;
-	while (isdigit((unsigned char)*p)) {
-		if (whole > (UINT64_MAX - 9) / 10)
-			return FERRY_EINVAL;
-		whole = whole * 10 + (uint64_t)(*p++ - '0');
-		digits = true;
-	}
-	if (*p == '.') {
-		p++;
-		while (isdigit((unsigned char)*p)) {
-			if (frac_div < 1000000000ull) {
-				frac = frac * 10 + (uint64_t)(*p - '0');
-				frac_div *= 10;
-			}
-			p++;
-			digits = true;
-		}
-	}
-	if (!digits)
-		return FERRY_EINVAL;
-	uint64_t scale = 1;
-	switch (*p) {
-	case '\0': break;
-	case 'b': case 'B': p++; break;
-	case 'k': case 'K': scale = 1ull << 10; p++; break;
-	case 'm': case 'M': scale = 1ull << 20; p++; break;
-	case 'g': case 'G': scale = 1ull << 30; p++; break;
-	case 't': case 'T': scale = 1ull << 40; p++; break;
-	default: return FERRY_EINVAL;
-	}
-	if (*p != '\0')
-		return FERRY_EINVAL;
-	if (whole > (uint64_t)INT64_MAX / scale)
-		return FERRY_EINVAL;
-	uint64_t v = whole * scale + (frac * scale) / frac_div;
-	if (v > (uint64_t)INT64_MAX)
-		return FERRY_EINVAL;
-	*out = (int64_t)v;
-	return 0;
-}
-
-/* yes/true = 1, no/false = 0, else -1. */
-static int parse_flag(const char *s)
-{
-	if (strcasecmp(s, "yes") == 0 || strcasecmp(s, "true") == 0)
-		return 1;
-	if (strcasecmp(s, "no") == 0 || strcasecmp(s, "false") == 0)
-		return 0;
-	return -1;
-}
-
-struct choice {
-	const char *name;
-	int value;
-};
-
-static int parse_choice(const struct choice *choices, const char *s)
-{
-	for (; choices->name; choices++)
-		if (strcasecmp(s, choices->name) == 0)
-			return choices->value;
-	return -1;
-}
-
-static const struct choice strict_choices[] = {
+static const struct cfg_choice strict_choices[] = {
 	{ "yes", SSH_STRICT_YES }, { "true", SSH_STRICT_YES },
 	{ "no", SSH_STRICT_NO }, { "false", SSH_STRICT_NO }, { "off", SSH_STRICT_NO },
 	{ "ask", SSH_STRICT_ASK }, { "accept-new", SSH_STRICT_ACCEPT_NEW }, { NULL, 0 },
 };
-static const struct choice af_choices[] = {
+static const struct cfg_choice af_choices[] = {
 	{ "any", SSH_AF_ANY }, { "inet", SSH_AF_INET }, { "inet6", SSH_AF_INET6 }, { NULL, 0 },
 };
-static const struct choice tty_choices[] = {
+static const struct cfg_choice tty_choices[] = {
 	{ "no", SSH_TTY_NO }, { "false", SSH_TTY_NO }, { "yes", SSH_TTY_YES },
 	{ "true", SSH_TTY_YES }, { "force", SSH_TTY_FORCE }, { "auto", SSH_TTY_AUTO }, { NULL, 0 },
 };
-static const struct choice pubkey_choices[] = {
+static const struct cfg_choice pubkey_choices[] = {
 	{ "yes", 1 }, { "true", 1 }, { "no", 0 }, { "false", 0 },
 	{ "unbound", 1 }, { "host-bound", 1 }, { NULL, 0 },
 };
@@ -721,7 +476,7 @@ static int expand_tokens(const char *keyword, const char *s, const struct tokens
 			} else if (k < 128 && t->v[k] != NULL) {
 				sb_puts(&b, t->v[k]);
 			} else {
-				r = plain_error(errmsg, "%s \"%s\": unknown token %%%c", keyword, s,
+				r = cfg_errorf(errmsg, "%s \"%s\": unknown token %%%c", keyword, s,
 						k ? k : ' ');
 				goto out;
 			}
@@ -729,7 +484,7 @@ static int expand_tokens(const char *keyword, const char *s, const struct tokens
 		} else if (env && p[0] == '$' && p[1] == '{') {
 			const char *end = strchr(p + 2, '}');
 			if (end == NULL) {
-				r = plain_error(errmsg, "%s \"%s\": unterminated ${", keyword, s);
+				r = cfg_errorf(errmsg, "%s \"%s\": unterminated ${", keyword, s);
 				goto out;
 			}
 			char *name = strndup(p + 2, (size_t)(end - p - 2));
@@ -739,7 +494,7 @@ static int expand_tokens(const char *keyword, const char *s, const struct tokens
 			}
 			const char *val = getenv(name);
 			if (val == NULL) {
-				r = plain_error(errmsg, "%s \"%s\": environment variable ${%s} is not set",
+				r = cfg_errorf(errmsg, "%s \"%s\": environment variable ${%s} is not set",
 						keyword, s, name);
 				free(name);
 				goto out;
@@ -772,7 +527,7 @@ static int expand_hostname(const char *hostname, const char *host, char **out, c
 /* ---- option handlers ------------------------------------------------------------------- */
 
 /* The next argument, or the OpenSSH "Missing argument." error. */
-static int next_arg(const struct cfg_ctx *c, const struct args *a, size_t *i, const char **arg)
+static int next_arg(const struct cfg_ctx *c, const struct cfg_args *a, size_t *i, const char **arg)
 {
 	if (*i >= a->n || a->v[*i][0] == '\0')
 		return cfg_error(c, "Missing argument.");
@@ -796,10 +551,10 @@ static void set_int(const struct cfg_ctx *c, int *field, int value)
 		*field = value;
 }
 
-static int handle_host(struct cfg_ctx *c, const struct args *a, size_t *i)
+static int handle_host(struct cfg_ctx *c, const struct cfg_args *a, size_t *i)
 {
 	if (c->flags & CTX_CMDLINE)
-		return plain_error(c->errmsg, "Host directive not supported as a command-line option");
+		return cfg_errorf(c->errmsg, "Host directive not supported as a command-line option");
 	bool matched = false, negated = false;
 	for (; *i < a->n; (*i)++) {
 		const char *pat = a->v[*i];
@@ -820,7 +575,7 @@ static int handle_host(struct cfg_ctx *c, const struct args *a, size_t *i)
 }
 
 /* Evaluates a Match line's criteria; *result is whether the block applies. */
-static int eval_match(struct cfg_ctx *c, const struct args *a, size_t *i, bool *result)
+static int eval_match(struct cfg_ctx *c, const struct cfg_args *a, size_t *i, bool *result)
 {
 	struct ssh_options *o = c->o;
 	bool all = false, other = false, unsupported = false, ok = true;
@@ -895,10 +650,10 @@ static int eval_match(struct cfg_ctx *c, const struct args *a, size_t *i, bool *
 	return 0;
 }
 
-static int handle_match(struct cfg_ctx *c, const struct args *a, size_t *i)
+static int handle_match(struct cfg_ctx *c, const struct cfg_args *a, size_t *i)
 {
 	if (c->flags & CTX_CMDLINE)
-		return plain_error(c->errmsg, "Match directive not supported as a command-line option");
+		return cfg_errorf(c->errmsg, "Match directive not supported as a command-line option");
 	bool hit = false;
 	int r = eval_match(c, a, i, &hit);
 	if (r != 0)
@@ -907,12 +662,12 @@ static int handle_match(struct cfg_ctx *c, const struct args *a, size_t *i)
 	return 0;
 }
 
-static int handle_include(struct cfg_ctx *c, const struct args *a, size_t *i)
+static int handle_include(struct cfg_ctx *c, const struct cfg_args *a, size_t *i)
 {
 	struct ssh_options *o = c->o;
 	int r = 0;
 	if (c->flags & CTX_CMDLINE)
-		return plain_error(c->errmsg, "Include directive not supported as a command-line option");
+		return cfg_errorf(c->errmsg, "Include directive not supported as a command-line option");
 	if (*i >= a->n)
 		return cfg_error(c, "Missing argument.");
 	for (; *i < a->n; (*i)++) {
@@ -1004,22 +759,15 @@ static int handle_algorithms(struct cfg_ctx *c, enum opcode op, const char *arg)
 		field = &c->o->host_key_algorithms;
 		break;
 	}
-	/* Names after the +, - or ^ must be a non-empty list without empty elements. */
-	const char *names = (arg[0] == '+' || arg[0] == '-' || arg[0] == '^') ? arg + 1 : arg;
-	size_t len = strlen(names);
-	bool shape_ok = len > 0 && names[0] != ',' && names[len - 1] != ',' && !strstr(names, ",,");
-	char *resolved = NULL;
-	int r = shape_ok ? namelist_apply(def, arg, sup, &resolved, NULL) : FERRY_ENOTSUP;
+	int r = cfg_alglist_check(def, sup, arg);
 	if (r == FERRY_ENOMEM)
 		return r;
-	bool empty = r == 0 && resolved[0] == '\0';
-	free(resolved);
-	if (r != 0 || empty)
+	if (r != 0)
 		return cfg_error(c, "%s '%s'.", label, arg);
 	return set_string(c, field, arg);
 }
 
-static int handle_rekey(struct cfg_ctx *c, const struct args *a, size_t *i)
+static int handle_rekey(struct cfg_ctx *c, const struct cfg_args *a, size_t *i)
 {
 	const char *arg = NULL;
 	int r = next_arg(c, a, i, &arg);
@@ -1028,7 +776,7 @@ static int handle_rekey(struct cfg_ctx *c, const struct args *a, size_t *i)
 	int64_t bytes = 0;
 	/* "default" (and, in ferry, "none") leaves the volume limit to the cipher. */
 	if (strcasecmp(arg, "default") != 0 && strcasecmp(arg, "none") != 0) {
-		if (parse_size(arg, &bytes) != 0)
+		if (cfg_parse_size(arg, &bytes) != 0)
 			return cfg_error(c, "Bad number '%s': Invalid argument", arg);
 		if (bytes != 0 && bytes < 16)
 			return cfg_error(c, "RekeyLimit too small");
@@ -1039,14 +787,14 @@ static int handle_rekey(struct cfg_ctx *c, const struct args *a, size_t *i)
 		return 0;
 	arg = a->v[(*i)++];
 	int64_t secs = 0;
-	if (strcasecmp(arg, "none") != 0 && (secs = parse_time(arg)) < 0)
+	if (strcasecmp(arg, "none") != 0 && (secs = cfg_parse_time(arg)) < 0)
 		return cfg_error(c, "invalid time value.");
 	if (c->active && c->o->rekey_limit_seconds == SSH_OPT_UNSET)
 		c->o->rekey_limit_seconds = secs;
 	return 0;
 }
 
-static int handle_sendenv(struct cfg_ctx *c, const struct args *a, size_t *i)
+static int handle_sendenv(struct cfg_ctx *c, const struct cfg_args *a, size_t *i)
 {
 	struct ssh_options *o = c->o;
 	int r;
@@ -1060,20 +808,20 @@ static int handle_sendenv(struct cfg_ctx *c, const struct args *a, size_t *i)
 				continue;
 			for (size_t k = o->send_env.n; k-- > 0;)
 				if (wildcard_match(arg + 1, o->send_env.v[k]))
-					strlist_remove_at(&o->send_env, k);
+					cfg_strlist_remove_at(&o->send_env, k);
 			o->send_env.set = true;
 			continue;
 		}
 		if (arg[0] == '\0' || strchr(arg, '=') != NULL)
 			return cfg_error(c, "Invalid environment name.");
-		if (c->active && !strlist_contains(&o->send_env, arg) &&
-		    (r = strlist_add(&o->send_env, arg)) != 0)
+		if (c->active && !cfg_strlist_contains(&o->send_env, arg) &&
+		    (r = cfg_strlist_add(&o->send_env, arg)) != 0)
 			return r;
 	}
 	return 0;
 }
 
-static int handle_setenv(struct cfg_ctx *c, const struct args *a, size_t *i)
+static int handle_setenv(struct cfg_ctx *c, const struct cfg_args *a, size_t *i)
 {
 	struct ssh_strlist line = { NULL, 0, false };
 	int r = 0;
@@ -1090,7 +838,7 @@ static int handle_setenv(struct cfg_ctx *c, const struct args *a, size_t *i)
 		bool dup = false;
 		for (size_t k = 0; k < line.n && !dup; k++)
 			dup = strncmp(line.v[k], arg, (size_t)(eq - arg) + 1) == 0;
-		if (!dup && (r = strlist_add(&line, arg)) != 0)
+		if (!dup && (r = cfg_strlist_add(&line, arg)) != 0)
 			goto out;
 	}
 	/* As OpenSSH 9 does: the first SetEnv line that applies wins as a whole. */
@@ -1100,11 +848,11 @@ static int handle_setenv(struct cfg_ctx *c, const struct args *a, size_t *i)
 		line.n = 0;
 	}
 out:
-	strlist_free(&line);
+	cfg_strlist_free(&line);
 	return r;
 }
 
-static int handle_known_hosts(struct cfg_ctx *c, const struct args *a, size_t *i,
+static int handle_known_hosts(struct cfg_ctx *c, const struct cfg_args *a, size_t *i,
 			      struct ssh_strlist *field)
 {
 	int r;
@@ -1118,7 +866,7 @@ static int handle_known_hosts(struct cfg_ctx *c, const struct args *a, size_t *i
 	for (; *i < a->n; (*i)++) {
 		if (a->v[*i][0] == '\0')
 			return cfg_error(c, "Missing argument.");
-		if (take && !none && (r = strlist_add(field, a->v[*i])) != 0)
+		if (take && !none && (r = cfg_strlist_add(field, a->v[*i])) != 0)
 			return r;
 	}
 	if (take)
@@ -1126,41 +874,41 @@ static int handle_known_hosts(struct cfg_ctx *c, const struct args *a, size_t *i
 	return 0;
 }
 
-static int handle_choice(const struct cfg_ctx *c, const struct args *a, size_t *i,
-			 const struct choice *choices, int *field)
+static int handle_choice(const struct cfg_ctx *c, const struct cfg_args *a, size_t *i,
+			 const struct cfg_choice *choices, int *field)
 {
 	const char *arg = NULL;
 	int r = next_arg(c, a, i, &arg);
 	if (r != 0)
 		return r;
-	int v = parse_choice(choices, arg);
+	int v = cfg_parse_choice(choices, arg);
 	if (v < 0)
 		return cfg_error(c, "unsupported option \"%s\".", arg);
 	set_int(c, field, v);
 	return 0;
 }
 
-static int handle_flag(const struct cfg_ctx *c, const struct args *a, size_t *i, int *field)
+static int handle_flag(const struct cfg_ctx *c, const struct cfg_args *a, size_t *i, int *field)
 {
 	const char *arg = NULL;
 	int r = next_arg(c, a, i, &arg);
 	if (r != 0)
 		return r;
-	int v = parse_flag(arg);
+	int v = cfg_parse_flag(arg, true);
 	if (v < 0)
 		return cfg_error(c, "unsupported option \"%s\".", arg);
 	set_int(c, field, v);
 	return 0;
 }
 
-static int handle_time(const struct cfg_ctx *c, const struct args *a, size_t *i, int *field,
+static int handle_time(const struct cfg_ctx *c, const struct cfg_args *a, size_t *i, int *field,
 		       bool allow_none)
 {
 	const char *arg = NULL;
 	int r = next_arg(c, a, i, &arg);
 	if (r != 0)
 		return r;
-	int64_t v = allow_none && strcasecmp(arg, "none") == 0 ? 0 : parse_time(arg);
+	int64_t v = allow_none && strcasecmp(arg, "none") == 0 ? 0 : cfg_parse_time(arg);
 	if (v < 0)
 		return cfg_error(c, "invalid time value.");
 	set_int(c, field, (int)v);
@@ -1172,7 +920,7 @@ static int handle_time(const struct cfg_ctx *c, const struct args *a, size_t *i,
 static int process_keyword(struct cfg_ctx *c, const char *keyword, const char *value, bool literal)
 {
 	struct ssh_options *o = c->o;
-	struct args a = { NULL, 0 };
+	struct cfg_args a = { NULL, 0 };
 	size_t i = 0;
 	const char *arg = NULL;
 	int r = 0;
@@ -1180,7 +928,7 @@ static int process_keyword(struct cfg_ctx *c, const char *keyword, const char *v
 	char *kw = strdup(keyword);
 	if (kw == NULL)
 		return FERRY_ENOMEM;
-	lowercase(kw);
+	cfg_lowercase(kw);
 
 	if (*value == '\0') {
 		r = cfg_error(c, "no argument after keyword \"%s\"", kw);
@@ -1198,7 +946,7 @@ static int process_keyword(struct cfg_ctx *c, const char *keyword, const char *v
 			goto out;
 		}
 		/* OpenSSH's wording, including its colon after the file name for this one. */
-		r = plain_error(c->errmsg, "%s: line %lu: Bad configuration option: %s", c->path,
+		r = cfg_errorf(c->errmsg, "%s: line %lu: Bad configuration option: %s", c->path,
 				c->line, kw);
 		goto out;
 	}
@@ -1208,7 +956,7 @@ static int process_keyword(struct cfg_ctx *c, const char *keyword, const char *v
 			goto out;
 		}
 		a.n = 1;
-	} else if (split_args(value, &a) != 0) {
+	} else if (cfg_args_split(value, &a) != 0) {
 		r = cfg_error(c, "invalid quotes");
 		goto out;
 	}
@@ -1255,14 +1003,14 @@ static int process_keyword(struct cfg_ctx *c, const char *keyword, const char *v
 	case OP_IDENTITY_FILE:
 		if ((r = next_arg(c, &a, &i, &arg)) != 0 || !c->active)
 			break;
-		if (strlist_contains(&o->identity_files, arg))
+		if (cfg_strlist_contains(&o->identity_files, arg))
 			break;
 		if (o->identity_files.n >= MAX_IDENTITY_FILES) {
 			r = cfg_error(c, "Too many identity files specified (max %d).",
 				      MAX_IDENTITY_FILES);
 			break;
 		}
-		r = strlist_add(&o->identity_files, arg);
+		r = cfg_strlist_add(&o->identity_files, arg);
 		break;
 	case OP_IDENTITIES_ONLY:
 		r = handle_flag(c, &a, &i, &o->identities_only);
@@ -1364,7 +1112,7 @@ static int process_keyword(struct cfg_ctx *c, const char *keyword, const char *v
 	if (r == 0 && i < a.n)
 		r = cfg_error(c, "keyword %s extra arguments at end of line", kw);
 out:
-	args_free(&a);
+	cfg_args_free(&a);
 	free(kw);
 	return r;
 }
@@ -1376,29 +1124,9 @@ static int process_line(struct cfg_ctx *c, const char *raw)
 	int r = 0;
 	if (line == NULL)
 		return FERRY_ENOMEM;
-	size_t len = strlen(line);
-	while (len > 0 && isspace((unsigned char)line[len - 1]))
-		line[--len] = '\0';
-	char *p = line;
-	while (*p == ' ' || *p == '\t')
-		p++;
-	if (*p == '\0' || *p == '#')
+	char *kw = NULL, *p = NULL;
+	if (!cfg_line_split(line, &kw, &p))
 		goto out;
-	/* ssh_config(5): keyword and arguments are separated by whitespace or by optional
-	 * whitespace and exactly one '='. */
-	char *kw = p;
-	while (*p && *p != ' ' && *p != '\t' && *p != '=')
-		p++;
-	char sep = *p;
-	if (*p)
-		*p++ = '\0';
-	while (*p == ' ' || *p == '\t')
-		p++;
-	if (sep != '=' && *p == '=') {
-		p++;
-		while (*p == ' ' || *p == '\t')
-			p++;
-	}
 	r = process_keyword(c, kw, p, false);
 out:
 	free(line);
@@ -1419,18 +1147,18 @@ static int read_file_depth(struct ssh_options *o, const char *path, const char *
 	if (f == NULL) {
 		if (errno == ENOENT && !(flags & SSH_CONFIG_MUST_EXIST))
 			return 0;
-		return plain_error(errmsg, "Can't open user config file %s: %s", path, strerror(errno));
+		return cfg_errorf(errmsg, "Can't open user config file %s: %s", path, strerror(errno));
 	}
 	if (flags & SSH_CONFIG_CHECK_PERM) {
 		struct stat st;
 		if (fstat(fileno(f), &st) != 0) {
-			r = plain_error(errmsg, "Can't stat %s: %s", path, strerror(errno));
+			r = cfg_errorf(errmsg, "Can't stat %s: %s", path, strerror(errno));
 			goto out;
 		}
 		/* A config file others may edit could run commands or redirect us: refuse it, as
 		 * ssh(1) does. */
 		if ((st.st_uid != 0 && st.st_uid != getuid()) || (st.st_mode & 022) != 0) {
-			r = plain_error(errmsg, "Bad owner or permissions on %s", path);
+			r = cfg_errorf(errmsg, "Bad owner or permissions on %s", path);
 			goto out;
 		}
 	}
@@ -1444,7 +1172,7 @@ static int read_file_depth(struct ssh_options *o, const char *path, const char *
 			goto out;
 	}
 	if (ferror(f))
-		r = plain_error(errmsg, "%s: read error: %s", path, strerror(errno));
+		r = cfg_errorf(errmsg, "%s: read error: %s", path, strerror(errno));
 out:
 	free(line);
 	fclose(f);
@@ -1480,15 +1208,15 @@ void ssh_options_free(struct ssh_options *o)
 		return;
 	free(o->hostname);
 	free(o->user);
-	strlist_free(&o->identity_files);
-	strlist_free(&o->user_known_hosts_files);
-	strlist_free(&o->global_known_hosts_files);
+	cfg_strlist_free(&o->identity_files);
+	cfg_strlist_free(&o->user_known_hosts_files);
+	cfg_strlist_free(&o->global_known_hosts_files);
 	free(o->ciphers);
 	free(o->macs);
 	free(o->kex_algorithms);
 	free(o->host_key_algorithms);
-	strlist_free(&o->send_env);
-	strlist_free(&o->set_env);
+	cfg_strlist_free(&o->send_env);
+	cfg_strlist_free(&o->set_env);
 	free(o->proxy_jump);
 	free(o->proxy_command);
 	free(o->ignore_unknown);
@@ -1615,18 +1343,11 @@ static int resolve_algorithms(char **field, const char *def, const char *sup, co
 			      char **errmsg)
 {
 	char *out = NULL;
-	if (*field == NULL) {
-		if ((out = strdup(def)) == NULL)
-			return FERRY_ENOMEM;
-	} else {
-		int r = namelist_apply(def, *field, sup, &out, NULL);
-		if (r == FERRY_ENOMEM)
-			return r;
-		if (r != 0 || out[0] == '\0') {
-			free(out);
-			return plain_error(errmsg, "%s '%s'.", label, *field);
-		}
-	}
+	int r = cfg_alglist_resolve(def, sup, *field, &out);
+	if (r == FERRY_EINVAL)
+		return cfg_errorf(errmsg, "%s '%s'.", label, *field);
+	if (r != 0)
+		return r;
 	free(*field);
 	*field = out;
 	return 0;
@@ -1637,7 +1358,7 @@ static int set_default_list(struct ssh_strlist *l, const char *const *defaults)
 	if (l->set || l->n > 0)
 		return 0;
 	for (; *defaults; defaults++) {
-		int r = strlist_add(l, *defaults);
+		int r = cfg_strlist_add(l, *defaults);
 		if (r != 0)
 			return r;
 	}
@@ -1690,7 +1411,7 @@ int ssh_options_finalize(struct ssh_options *o, const char *host, char **errmsg)
 	/* HostName: %h is the name typed; the result is lowercased as ssh(1) does. */
 	if ((r = expand_hostname(o->hostname ? o->hostname : host, host, &name, errmsg)) != 0)
 		return r;
-	lowercase(name);
+	cfg_lowercase(name);
 	free(o->hostname);
 	o->hostname = name;
 

@@ -21,6 +21,7 @@
 
 #include "common/error.h"
 #include "common/log.h"
+#include "transfer/cfgutil.h"
 
 #define SSH_SYSTEM_CONFIG "/etc/ssh/ssh_config"
 #define SSH_USER_CONFIG "~/.ssh/config"
@@ -28,13 +29,7 @@
 /* Integer fields hold SSH_OPT_UNSET until an option sets them or finalize fills the default. */
 #define SSH_OPT_UNSET (-1)
 
-/* An ordered list of strings, each owned by the list. set is true once an option gave a value
- * (also when that value was "none" and left the list empty). */
-struct ssh_strlist {
-	char **v;
-	size_t n;
-	bool set;
-};
+/* struct ssh_strlist (an ordered list of owned strings) lives in transfer/cfgutil.h. */
 
 enum ssh_strict_hostkey {
 	SSH_STRICT_YES = 0,     /* "yes": unknown or changed keys fail */
