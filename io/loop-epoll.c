@@ -1,10 +1,11 @@
 /* The event loop's epoll backend: edge-triggered readiness and non-blocking read/write (or
- * recv/send), for kernels where io_uring is unavailable or disabled. */
+ * recv/send), and readiness polls, for kernels where io_uring is unavailable or disabled. */
 #include "io/loop-internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -128,11 +129,68 @@ static int fd_arm_socket(struct epoll_be *be, struct io_fdslot *slot, int fd)
 	return 0;
 }
 
+/* A poll op: registers fd, then looks. Readiness that arrives after the look is an edge the
+ * next epoll_wait reports; the look itself (poll with no wait) keeps a stale or spurious event
+ * from being reported as readiness. */
+static void epoll_poll_attempt(struct io_loop *loop, uint32_t idx)
+{
+	struct epoll_be *be = loop->be;
+	struct io_op *op = &loop->op[idx];
+	int fd = op->fd;
+	struct io_fdslot *slot = &loop->fds[fd];
+	int err = 0;
+
+	if (epoll_ctl_fd(be, EPOLL_CTL_MOD, fd) < 0) {
+		if (errno != ENOENT) {
+			err = errno;
+		} else {
+			/* Not registered as this file: whatever the slot said about an earlier file at
+			 * this number is stale; a later read classifies the file afresh. */
+			if (slot->kind != IO_FD_UNKNOWN)
+				log_debug2("io: fd %d now names another file", fd);
+			slot->kind = IO_FD_UNKNOWN;
+			slot->verified = false;
+			slot->flags_changed = false;
+			if (epoll_ctl_fd(be, EPOLL_CTL_ADD, fd) < 0)
+				err = errno;
+		}
+	}
+	if (err == EPERM) {
+		/* A file epoll cannot watch (regular file, /dev/null) never blocks a read. */
+		io_op_finish(loop, idx, 0, 0);
+		return;
+	}
+	if (err != 0) {
+		io_op_finish(loop, idx, ferry_from_errno(err), err);
+		return;
+	}
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	int n;
+	do
+		n = poll(&pfd, 1, 0);
+	while (n < 0 && errno == EINTR);
+	if (n < 0) {
+		io_op_finish(loop, idx, ferry_from_errno(errno), errno);
+		return;
+	}
+	if (n > 0 && (pfd.revents & POLLNVAL)) {
+		io_op_finish(loop, idx, ferry_from_errno(EBADF), EBADF);
+		return;
+	}
+	if (n > 0)
+		io_op_finish(loop, idx, 0, 0);
+	/* else: wait for the edge */
+}
+
 /* Moves op idx as far as the file allows without blocking; finishes it when done. */
 static void epoll_attempt(struct io_loop *loop, uint32_t idx)
 {
 	struct epoll_be *be = loop->be;
 	struct io_op *op = &loop->op[idx];
+	if (op->kind == IO_OP_POLL) {
+		epoll_poll_attempt(loop, idx);
+		return;
+	}
 	int fd = op->fd;
 	struct io_fdslot *slot = &loop->fds[fd];
 	int err = fd_verify(be, slot, fd);
@@ -301,10 +359,23 @@ static void epoll_fini(struct io_loop *loop)
 	loop->be = NULL;
 }
 
+static void epoll_fini_after_fork(struct io_loop *loop)
+{
+	struct epoll_be *be = loop->be;
+	if (be == NULL)
+		return;
+	/* The files' flags are shared with the parent through their open file descriptions:
+	 * leave them. Closing our epoll fd leaves the parent's (same epoll set) registered. */
+	close(be->epfd);
+	free(be);
+	loop->be = NULL;
+}
+
 const struct io_backend_ops io_backend_epoll = {
 	.name = "epoll",
 	.init = epoll_init,
 	.fini = epoll_fini,
+	.fini_after_fork = epoll_fini_after_fork,
 	.start = epoll_start,
 	.cancel = epoll_cancel,
 	.wait = epoll_wait_ns,

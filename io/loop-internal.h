@@ -13,7 +13,8 @@
  * (realloc) and the kernel's user_data never points at memory the caller owns. */
 #define IO_NIL UINT32_MAX
 
-enum io_op_kind { IO_OP_READ, IO_OP_WRITE };
+/* A POLL op waits for readability and moves no data; it takes the fd's read slot. */
+enum io_op_kind { IO_OP_READ, IO_OP_WRITE, IO_OP_POLL };
 
 enum io_op_state {
 	IO_OP_FREE,    /* on the free list */
@@ -80,6 +81,9 @@ struct io_backend_ops {
 	int (*init)(struct io_loop *loop, int *sys_errno);
 	/* Cancels whatever the backend still has in flight (no callbacks) and tears it down. */
 	void (*fini)(struct io_loop *loop);
+	/* In a forked child: releases this process's copy of the backend without touching what
+	 * it shares with the parent (no cancels, no fd flag changes). */
+	void (*fini_after_fork)(struct io_loop *loop);
 	/* Takes a new ACTIVE op; must not complete it synchronously with a callback. */
 	int (*start)(struct io_loop *loop, uint32_t idx);
 	/* Asks for an ACTIVE op to end; the backend moves it to the done queue (now or later). */

@@ -1,5 +1,6 @@
 /* The event loop's io_uring backend (liburing): READ/WRITE at the file position, POLL_ADD for
- * files opened O_NONBLOCK, ASYNC_CANCEL; submissions batched until the loop waits. */
+ * files opened O_NONBLOCK and for io_poll_readable, ASYNC_CANCEL; submissions batched until
+ * the loop waits. */
 #include "io/loop-internal.h"
 
 #include <errno.h>
@@ -70,7 +71,8 @@ static int uring_prep_io(struct io_loop *loop, uint32_t idx)
 }
 
 /* A file the caller set O_NONBLOCK on, and that cannot do non-blocking attempts itself, gives
- * EAGAIN to io_uring too: wait for readiness with a poll and try again. */
+ * EAGAIN to io_uring too: wait for readiness with a poll and try again. A POLL op is only
+ * this poll. */
 static int uring_prep_poll(struct io_loop *loop, uint32_t idx)
 {
 	struct uring_be *be = loop->be;
@@ -78,7 +80,7 @@ static int uring_prep_poll(struct io_loop *loop, uint32_t idx)
 	struct io_uring_sqe *sqe = uring_sqe(be);
 	if (sqe == NULL)
 		return FERRY_EIO;
-	io_uring_prep_poll_add(sqe, op->fd, op->kind == IO_OP_READ ? POLLIN : POLLOUT);
+	io_uring_prep_poll_add(sqe, op->fd, op->kind == IO_OP_WRITE ? POLLOUT : POLLIN);
 	op->polling = true;
 	sqe->user_data = op_user_data(op, idx);
 	if (!op->in_kernel)
@@ -140,6 +142,8 @@ out:
 
 static int uring_start(struct io_loop *loop, uint32_t idx)
 {
+	if (loop->op[idx].kind == IO_OP_POLL)
+		return uring_prep_poll(loop, idx);
 	return uring_prep_io(loop, idx);
 }
 
@@ -202,7 +206,16 @@ static void uring_complete(struct io_loop *loop, uint64_t ud, int res)
 	}
 
 	int rc = 0;
-	if (was_poll) {
+	if (op->kind == IO_OP_POLL) {
+		/* Any event (POLLIN, POLLHUP, POLLERR) is "go and look"; the kernel reports the
+		 * mask in res. An interrupted poll is armed again. */
+		if (res == -EINTR || res == -EAGAIN)
+			rc = uring_prep_poll(loop, idx);
+		else if (res < 0)
+			io_op_finish(loop, idx, ferry_from_errno(-res), -res);
+		else
+			io_op_finish(loop, idx, 0, 0);
+	} else if (was_poll) {
 		/* Ready, or an error the transfer itself will report: try again. */
 		if (res < 0 && res != -EINTR && res != -EAGAIN)
 			io_op_finish(loop, idx, ferry_from_errno(-res), -res);
@@ -332,10 +345,23 @@ static void uring_fini(struct io_loop *loop)
 	loop->be = NULL;
 }
 
+static void uring_fini_after_fork(struct io_loop *loop)
+{
+	struct uring_be *be = loop->be;
+	if (be == NULL)
+		return;
+	/* Unmaps the rings and closes this process's ring fd; nothing is submitted, so the
+	 * parent's requests (same ring) are untouched. */
+	io_uring_queue_exit(&be->ring);
+	free(be);
+	loop->be = NULL;
+}
+
 const struct io_backend_ops io_backend_uring = {
 	.name = "uring",
 	.init = uring_init,
 	.fini = uring_fini,
+	.fini_after_fork = uring_fini_after_fork,
 	.start = uring_start,
 	.cancel = uring_cancel,
 	.wait = uring_wait,

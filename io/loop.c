@@ -246,13 +246,8 @@ out:
 	return rc;
 }
 
-void io_loop_free(struct io_loop *loop)
+static void loop_free_memory(struct io_loop *loop)
 {
-	if (loop == NULL)
-		return;
-	/* The backend waits for the kernel to let go of every buffer before it returns, so no
-	 * caller memory is touched after this; no callbacks run. */
-	loop->ops->fini(loop);
 	free(loop->op);
 	free(loop->fds);
 	free(loop->heap);
@@ -260,6 +255,26 @@ void io_loop_free(struct io_loop *loop)
 		free(loop->timer_slabs[i]);
 	free(loop->timer_slabs);
 	free(loop);
+}
+
+void io_loop_free(struct io_loop *loop)
+{
+	if (loop == NULL)
+		return;
+	/* The backend waits for the kernel to let go of every buffer before it returns, so no
+	 * caller memory is touched after this; no callbacks run. */
+	loop->ops->fini(loop);
+	loop_free_memory(loop);
+}
+
+void io_loop_free_after_fork(struct io_loop *loop)
+{
+	if (loop == NULL)
+		return;
+	/* The kernel objects (ring, epoll set) and the open files behind the fds are shared
+	 * with the parent: only this process's references and memory go. */
+	loop->ops->fini_after_fork(loop);
+	loop_free_memory(loop);
 }
 
 const char *io_loop_backend_name(const struct io_loop *loop)
@@ -277,14 +292,16 @@ static int op_begin(struct io_loop *loop, int fd, enum io_op_kind kind, void *bu
 	uint32_t idx;
 
 	if (loop == NULL || fd < 0 || fn == NULL || (buf == NULL && len > 0) ||
-	    len > (size_t)SSIZE_MAX || (kind == IO_OP_READ && len == 0)) {
+	    len > (size_t)SSIZE_MAX || (kind == IO_OP_READ && len == 0) ||
+	    (kind == IO_OP_POLL && (buf != NULL || len != 0))) {
 		rc = FERRY_EINVAL;
 		goto out;
 	}
 	rc = fdslot_ensure(loop, fd, &slot);
 	if (rc < 0)
 		goto out;
-	if ((kind == IO_OP_READ ? slot->rd : slot->wr) != IO_NIL) {
+	/* A poll counts as the fd's read: both wait for the same readiness. */
+	if ((kind == IO_OP_WRITE ? slot->wr : slot->rd) != IO_NIL) {
 		rc = FERRY_EBUSY;
 		goto out;
 	}
@@ -306,22 +323,22 @@ static int op_begin(struct io_loop *loop, int fd, enum io_op_kind kind, void *bu
 	op->arg = arg;
 	op->res = 0;
 	op->sys_errno = 0;
-	if (kind == IO_OP_READ)
-		slot->rd = idx;
-	else
+	if (kind == IO_OP_WRITE)
 		slot->wr = idx;
+	else
+		slot->rd = idx;
 
-	if (len == 0) {
+	if (kind == IO_OP_WRITE && len == 0) {
 		/* A write of nothing is complete already; it still reports from the loop. */
 		io_op_finish(loop, idx, 0, 0);
 		goto out;
 	}
 	rc = loop->ops->start(loop, idx);
 	if (rc < 0) {
-		if (kind == IO_OP_READ)
-			slot->rd = IO_NIL;
-		else
+		if (kind == IO_OP_WRITE)
 			slot->wr = IO_NIL;
+		else
+			slot->rd = IO_NIL;
 		op_release(loop, idx);
 	}
 out:
@@ -338,6 +355,11 @@ int io_write(struct io_loop *loop, int fd, const void *buf, size_t len, io_done_
 {
 	/* The buffer is only ever read from; the op record has one pointer type for both. */
 	return op_begin(loop, fd, IO_OP_WRITE, (void *)(uintptr_t)buf, len, done, arg);
+}
+
+int io_poll_readable(struct io_loop *loop, int fd, io_done_fn done, void *arg)
+{
+	return op_begin(loop, fd, IO_OP_POLL, NULL, 0, done, arg);
 }
 
 void io_cancel_fd(struct io_loop *loop, int fd)
@@ -386,10 +408,10 @@ static int dispatch_done(struct io_loop *loop)
 		ssize_t res = op->res;
 		int sys_errno = op->sys_errno;
 		struct io_fdslot *slot = &loop->fds[op->fd];
-		if (op->kind == IO_OP_READ)
-			slot->rd = IO_NIL;
-		else
+		if (op->kind == IO_OP_WRITE)
 			slot->wr = IO_NIL;
+		else
+			slot->rd = IO_NIL;
 		/* An idle fd may be closed and its number reused before the next op: the epoll
 		 * backend checks it again then. */
 		if (slot->rd == IO_NIL && slot->wr == IO_NIL)

@@ -28,6 +28,10 @@ int io_loop_new(enum io_backend backend, struct io_loop **out) FERRY_MUST_USE;
 /* Cancels everything outstanding (no callbacks run), restores fd flags it changed, frees.
  * Accepts NULL. */
 void io_loop_free(struct io_loop *loop);
+/* In a child process forked while loop existed: frees the child's copy without cancelling or
+ * changing anything the parent's loop still uses (the parent's operations go on; no callbacks
+ * run in the child). The child must not use loop in any other way. Accepts NULL. */
+void io_loop_free_after_fork(struct io_loop *loop);
 /* "uring" or "epoll". */
 const char *io_loop_backend_name(const struct io_loop *loop);
 
@@ -40,7 +44,14 @@ int io_read(struct io_loop *loop, int fd, void *buf, size_t len, io_done_fn done
  * completes with res == len, or with an error. At most one write per fd may be outstanding. */
 int io_write(struct io_loop *loop, int fd, const void *buf, size_t len, io_done_fn done,
 	     void *arg) FERRY_MUST_USE;
-/* Cancels the outstanding read and write on fd, if any; their callbacks run later with
+/* Completes with res 0 once fd is readable, at end of file or hang-up, or when the file has an
+ * error condition (the owner then reads to learn which); moves no data. One-shot. It takes
+ * fd's read slot: an io_read and a poll on one fd at once is FERRY_EBUSY, io_read_pending is
+ * true while it waits, and io_cancel_fd cancels it (its callback then runs with
+ * FERRY_ECANCELED, or with 0 if readiness was already reported). For pidfds (readable when the
+ * process exits), listening sockets (a connection to accept), signalfds, pipes and sockets. */
+int io_poll_readable(struct io_loop *loop, int fd, io_done_fn done, void *arg) FERRY_MUST_USE;
+/* Cancels the outstanding read (or poll) and write on fd, if any; their callbacks run later with
  * FERRY_ECANCELED (or with their result if they had already completed). */
 void io_cancel_fd(struct io_loop *loop, int fd);
 /* True if a read (or write) is outstanding on fd. */

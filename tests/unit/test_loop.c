@@ -13,7 +13,9 @@
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <stddef.h>
+#include <netinet/in.h>
 #include <sys/prctl.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -718,6 +720,276 @@ static void test_bad_fd(void)
 	io_loop_free(loop);
 }
 
+/* ---- readiness polls (io_poll_readable) ---- */
+
+static void test_poll_pipe(void)
+{
+	struct io_loop *loop = loop_new();
+	int p[2];
+	CHECK(pipe(p) == 0);
+	char in[8];
+	struct result r = { 0 }, other = { 0 };
+	CHECK_OK(io_poll_readable(loop, p[0], on_done, &r));
+	CHECK(io_read_pending(loop, p[0]));
+	/* A poll takes the read slot. */
+	CHECK_RC(io_poll_readable(loop, p[0], on_done, &other), FERRY_EBUSY);
+	CHECK_RC(io_read(loop, p[0], in, sizeof(in), on_done, &other), FERRY_EBUSY);
+	CHECK_OK(io_loop_run_once(loop, 30));
+	CHECK(r.calls == 0);
+	CHECK(write(p[1], "x", 1) == 1);
+	run_until(loop, &r.calls, 1);
+	CHECK(r.res == 0 && r.sys_errno == 0);
+	CHECK(!io_read_pending(loop, p[0]));
+	/* The poll moved no data; with the byte still there, the next poll completes at once. */
+	CHECK_OK(io_poll_readable(loop, p[0], on_done, &r));
+	run_until(loop, &r.calls, 2);
+	CHECK(r.res == 0);
+	CHECK(read(p[0], in, sizeof(in)) == 1 && in[0] == 'x');
+	/* Hang-up (the writer closed) is readiness too: a read then says end of file. */
+	CHECK_OK(io_poll_readable(loop, p[0], on_done, &r));
+	CHECK_OK(io_loop_run_once(loop, 20));
+	CHECK(r.calls == 2);
+	close(p[1]);
+	run_until(loop, &r.calls, 3);
+	CHECK(r.res == 0);
+	CHECK(other.calls == 0);
+	io_loop_free(loop);
+	close(p[0]);
+}
+
+static void test_poll_and_write_on_one_socket(void)
+{
+	struct io_loop *loop = loop_new();
+	int sv[2];
+	CHECK(socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0);
+	char in[8];
+	struct result r = { 0 }, w = { 0 };
+	CHECK_OK(io_poll_readable(loop, sv[0], on_done, &r));
+	CHECK_OK(io_write(loop, sv[0], "out", 3, on_done, &w));
+	run_until(loop, &w.calls, 1);
+	CHECK(w.res == 3);
+	CHECK(r.calls == 0);
+	CHECK(read(sv[1], in, sizeof(in)) == 3);
+	CHECK(write(sv[1], "in", 2) == 2);
+	run_until(loop, &r.calls, 1);
+	CHECK(r.res == 0);
+	/* And after the poll, a real read gets the bytes. */
+	CHECK_OK(io_read(loop, sv[0], in, sizeof(in), on_done, &r));
+	run_until(loop, &r.calls, 2);
+	CHECK(r.res == 2 && memcmp(in, "in", 2) == 0);
+	io_loop_free(loop);
+	close(sv[0]);
+	close(sv[1]);
+}
+
+static int pidfd_open_for(pid_t pid)
+{
+	return (int)syscall(SYS_pidfd_open, pid, 0);
+}
+
+static void test_poll_pidfd_child_exit(void)
+{
+	struct io_loop *loop = loop_new();
+	int go[2];
+	CHECK(pipe(go) == 0);
+	fflush(NULL);
+	pid_t pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		/* Exits when the parent says so. */
+		char c;
+		close(go[1]);
+		_exit(read(go[0], &c, 1) == 1 ? 7 : 1);
+	}
+	close(go[0]);
+	int pfd = pidfd_open_for(pid);
+	if (pfd < 0) {
+		printf("skip: pidfd_open: %s\n", strerror(errno));
+		close(go[1]);
+		(void)waitpid(pid, NULL, 0);
+		io_loop_free(loop);
+		return;
+	}
+	struct result r = { 0 };
+	CHECK_OK(io_poll_readable(loop, pfd, on_done, &r));
+	CHECK_OK(io_loop_run_once(loop, 50));
+	CHECK(r.calls == 0);
+	int status = 0;
+	CHECK(waitpid(pid, &status, WNOHANG) == 0); /* still running */
+	CHECK(write(go[1], "g", 1) == 1);
+	run_until(loop, &r.calls, 1);
+	CHECK(r.res == 0);
+	/* Readable means exited: reaping does not wait. */
+	CHECK(waitpid(pid, &status, WNOHANG) == pid);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 7);
+	io_loop_free(loop);
+	close(pfd);
+	close(go[1]);
+}
+
+static void test_poll_signalfd(void)
+{
+	struct io_loop *loop = loop_new();
+	sigset_t set, old;
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	CHECK(sigprocmask(SIG_BLOCK, &set, &old) == 0);
+	int sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	CHECK(sfd >= 0);
+	struct result r = { 0 };
+	CHECK_OK(io_poll_readable(loop, sfd, on_done, &r));
+	CHECK_OK(io_loop_run_once(loop, 20));
+	CHECK(r.calls == 0);
+	CHECK(kill(getpid(), SIGUSR1) == 0);
+	run_until(loop, &r.calls, 1);
+	CHECK(r.res == 0);
+	struct signalfd_siginfo si;
+	CHECK(read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si));
+	CHECK(si.ssi_signo == SIGUSR1);
+	io_loop_free(loop);
+	close(sfd);
+	CHECK(sigprocmask(SIG_SETMASK, &old, NULL) == 0);
+}
+
+static void test_poll_listening_socket(void)
+{
+	struct io_loop *loop = loop_new();
+	int ls = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	CHECK(ls >= 0);
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(sin);
+	CHECK(bind(ls, (struct sockaddr *)&sin, sizeof(sin)) == 0);
+	CHECK(listen(ls, 8) == 0);
+	CHECK(getsockname(ls, (struct sockaddr *)&sin, &len) == 0);
+	struct result r = { 0 };
+	for (int round = 1; round <= 3; round++) {
+		CHECK_OK(io_poll_readable(loop, ls, on_done, &r));
+		CHECK_OK(io_loop_run_once(loop, 10));
+		CHECK(r.calls == round - 1);
+		int c = socket(AF_INET, SOCK_STREAM, 0);
+		CHECK(connect(c, (struct sockaddr *)&sin, sizeof(sin)) == 0);
+		run_until(loop, &r.calls, round);
+		CHECK(r.res == 0);
+		int a = accept4(ls, NULL, NULL, SOCK_CLOEXEC);
+		CHECK(a >= 0);
+		CHECK(accept4(ls, NULL, NULL, SOCK_CLOEXEC) < 0 && errno == EAGAIN);
+		close(a);
+		close(c);
+	}
+	io_loop_free(loop);
+	close(ls);
+}
+
+static void test_poll_cancel(void)
+{
+	struct io_loop *loop = loop_new();
+	int p[2];
+	CHECK(pipe(p) == 0);
+	struct result r = { 0 };
+	/* Cancelled before it reached the kernel. */
+	CHECK_OK(io_poll_readable(loop, p[0], on_done, &r));
+	io_cancel_fd(loop, p[0]);
+	run_until(loop, &r.calls, 1);
+	CHECK(r.res == FERRY_ECANCELED && r.sys_errno == ECANCELED);
+	/* Cancelled while waiting. */
+	CHECK_OK(io_poll_readable(loop, p[0], on_done, &r));
+	CHECK_OK(io_loop_run_once(loop, 20));
+	CHECK(r.calls == 1);
+	io_cancel_fd(loop, p[0]);
+	CHECK(io_read_pending(loop, p[0]));
+	run_until(loop, &r.calls, 2);
+	CHECK(r.res == FERRY_ECANCELED);
+	CHECK(!io_read_pending(loop, p[0]));
+	/* The fd can be polled again and data that arrives then is seen. */
+	CHECK_OK(io_poll_readable(loop, p[0], on_done, &r));
+	CHECK(write(p[1], "y", 1) == 1);
+	run_until(loop, &r.calls, 3);
+	CHECK(r.res == 0);
+	/* Freed with a poll outstanding: no callback. */
+	char c;
+	CHECK(read(p[0], &c, 1) == 1);
+	CHECK_OK(io_poll_readable(loop, p[0], on_done, &r));
+	CHECK_OK(io_loop_run_once(loop, 10));
+	io_loop_free(loop);
+	CHECK(r.calls == 3);
+	CHECK(!(fcntl(p[0], F_GETFL) & O_NONBLOCK));
+	close(p[0]);
+	close(p[1]);
+}
+
+static void test_poll_bad_args(void)
+{
+	struct io_loop *loop = loop_new();
+	struct result r = { 0 };
+	CHECK_RC(io_poll_readable(loop, -1, on_done, &r), FERRY_EINVAL);
+	CHECK_RC(io_poll_readable(loop, 0, NULL, &r), FERRY_EINVAL);
+	CHECK_RC(io_poll_readable(NULL, 0, on_done, &r), FERRY_EINVAL);
+	/* A closed fd is an error result, not a hang. */
+	int fd = open("/dev/null", O_RDONLY);
+	close(fd);
+	CHECK_OK(io_poll_readable(loop, fd, on_done, &r));
+	run_until(loop, &r.calls, 1);
+	CHECK(r.res < 0 && r.sys_errno == EBADF);
+	/* A file that is always readable. */
+	fd = open("/dev/null", O_RDONLY);
+	CHECK_OK(io_poll_readable(loop, fd, on_done, &r));
+	run_until(loop, &r.calls, 2);
+	CHECK(r.res == 0);
+	close(fd);
+	io_loop_free(loop);
+}
+
+/* A child forked while the parent's loop has a poll, a read and a timer outstanding frees its
+ * copy; the parent's operations are untouched and its fds keep their flags. */
+static void test_free_after_fork(void)
+{
+	struct io_loop *loop = loop_new();
+	int p[2], q[2];
+	CHECK(pipe(p) == 0);
+	CHECK(pipe(q) == 0);
+	char in[8];
+	struct result r = { 0 }, rd = { 0 };
+	CHECK_OK(io_poll_readable(loop, p[0], on_done, &r));
+	CHECK_OK(io_read(loop, q[0], in, sizeof(in), on_done, &rd));
+	CHECK_OK(io_loop_run_once(loop, 10));
+	int flags_before = fcntl(q[0], F_GETFL);
+	fflush(NULL);
+	pid_t pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		io_loop_free_after_fork(loop);
+		/* The child's own new loop works. */
+		struct io_loop *mine = NULL;
+		struct result cr = { 0 };
+		if (io_loop_new(backend, &mine) != 0)
+			_exit(2);
+		int sv[2];
+		if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0 || write(sv[1], "c", 1) != 1 ||
+		    io_poll_readable(mine, sv[0], on_done, &cr) != 0 ||
+		    io_loop_run_once(mine, 5000) != 0 || cr.calls != 1 || cr.res != 0)
+			_exit(3);
+		io_loop_free(mine);
+		_exit(0);
+	}
+	int status = 0;
+	CHECK(waitpid(pid, &status, 0) == pid);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	CHECK(fcntl(q[0], F_GETFL) == flags_before);
+	CHECK(r.calls == 0 && rd.calls == 0);
+	CHECK(write(p[1], "a", 1) == 1);
+	CHECK(write(q[1], "b", 1) == 1);
+	run_until(loop, &r.calls, 1);
+	run_until(loop, &rd.calls, 1);
+	CHECK(r.res == 0);
+	CHECK(rd.res == 1 && in[0] == 'b');
+	io_loop_free(loop);
+	io_loop_free_after_fork(NULL);
+	close(p[0]);
+	close(p[1]);
+	close(q[0]);
+	close(q[1]);
+}
+
 /* ---- backend choice ---- */
 
 static bool have_uring;
@@ -886,6 +1158,14 @@ int main(void)
 		RUN_TEST(test_fd_flags_restored);
 		RUN_TEST(test_fd_number_reused);
 		RUN_TEST(test_bad_fd);
+		RUN_TEST(test_poll_pipe);
+		RUN_TEST(test_poll_and_write_on_one_socket);
+		RUN_TEST(test_poll_pidfd_child_exit);
+		RUN_TEST(test_poll_signalfd);
+		RUN_TEST(test_poll_listening_socket);
+		RUN_TEST(test_poll_cancel);
+		RUN_TEST(test_poll_bad_args);
+		RUN_TEST(test_free_after_fork);
 	}
 	printf("-- backend choice\n");
 	RUN_TEST(test_env_selects_backend);
