@@ -13,54 +13,29 @@ Usage: fakeserver.py --scenario NAME [--port N]     (port 0: pick one, print it 
        fakeserver.py --gen-client-key PATH           (throwaway ed25519 client key, OpenSSH format)
 
 Serves exactly one connection, logs what it does on stderr, then exits. Only the standard
-library and python3-cryptography are used.
+library and python3-cryptography are used; the wire code is shared with fakeclient.py in
+sshwire.py next to this file.
 """
 
 import argparse
-import hashlib
-import hmac
 import os
-import secrets
 import socket
-import struct
 import sys
 import time
 
-from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, x25519
-from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-# Message numbers (RFC 4250 §4.1.2, RFC 8308, RFC 8731).
-MSG_DISCONNECT = 1
-MSG_IGNORE = 2
-MSG_UNIMPLEMENTED = 3
-MSG_DEBUG = 4
-MSG_SERVICE_REQUEST = 5
-MSG_SERVICE_ACCEPT = 6
-MSG_EXT_INFO = 7
-MSG_KEXINIT = 20
-MSG_NEWKEYS = 21
-MSG_KEX_ECDH_INIT = 30
-MSG_KEX_ECDH_REPLY = 31
-MSG_USERAUTH_REQUEST = 50
-MSG_USERAUTH_FAILURE = 51
-MSG_USERAUTH_SUCCESS = 52
-MSG_USERAUTH_PK_OK = 60
-MSG_GLOBAL_REQUEST = 80
-MSG_REQUEST_FAILURE = 82
-MSG_CHANNEL_OPEN = 90
-MSG_CHANNEL_OPEN_CONFIRMATION = 91
-MSG_CHANNEL_OPEN_FAILURE = 92
-MSG_CHANNEL_WINDOW_ADJUST = 93
-MSG_CHANNEL_DATA = 94
-MSG_CHANNEL_EXTENDED_DATA = 95
-MSG_CHANNEL_EOF = 96
-MSG_CHANNEL_CLOSE = 97
-MSG_CHANNEL_REQUEST = 98
-MSG_CHANNEL_SUCCESS = 99
-MSG_CHANNEL_FAILURE = 100
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from sshwire import (  # noqa: E402  (the shared wire code lives next to this file)
+    MSG_CHANNEL_CLOSE, MSG_CHANNEL_DATA, MSG_CHANNEL_EOF, MSG_CHANNEL_EXTENDED_DATA,
+    MSG_CHANNEL_FAILURE, MSG_CHANNEL_OPEN, MSG_CHANNEL_OPEN_CONFIRMATION, MSG_CHANNEL_OPEN_FAILURE,
+    MSG_CHANNEL_REQUEST, MSG_CHANNEL_SUCCESS, MSG_CHANNEL_WINDOW_ADJUST, MSG_DEBUG, MSG_EXT_INFO,
+    MSG_GLOBAL_REQUEST, MSG_IGNORE, MSG_KEXINIT, MSG_KEX_ECDH_INIT, MSG_KEX_ECDH_REPLY,
+    MSG_NEWKEYS, MSG_REQUEST_FAILURE, MSG_SERVICE_ACCEPT, MSG_SERVICE_REQUEST,
+    MSG_USERAUTH_FAILURE, MSG_USERAUTH_PK_OK, MSG_USERAUTH_REQUEST, MSG_USERAUTH_SUCCESS,
+    STRICT_C, CutDone, PeerClosed, ProtoError, Reader, Transport, boolean, choose, exchange_hash,
+    make_state, mpint_from_bytes, parse_kexinit, sshstr, u32)
 
 SERVER_VERSION = b"SSH-2.0-ferry_fakeserver_1.0"
 
@@ -71,8 +46,6 @@ OFFER_CIPHER = "aes128-gcm@openssh.com,aes128-ctr"
 OFFER_MAC = "hmac-sha2-256"
 OFFER_COMP = "none"
 
-STRICT_C = "kex-strict-c-v00@openssh.com"
-MAX_PACKET = 256 * 1024  # what we accept from the client; generous, this is not under test
 
 SCENARIOS = {
     # name: what the server does (the client is expected to fail unless the name starts "good")
@@ -107,14 +80,6 @@ SCENARIOS = {
 }
 
 
-class PeerClosed(Exception):
-    """The client closed the TCP connection (or it was reset)."""
-
-
-class ProtoError(Exception):
-    """The client sent something this server cannot follow."""
-
-
 def log(msg):
     sys.stderr.write("fakeserver[%.3f]: %s\n" % (time.monotonic() - START, msg))
     sys.stderr.flush()
@@ -123,268 +88,11 @@ def log(msg):
 START = time.monotonic()
 
 
-# ---- wire encoding (RFC 4251 §5) ----
-
-def u32(n):
-    return struct.pack(">I", n & 0xFFFFFFFF)
-
-
-def sshstr(b):
-    if isinstance(b, str):
-        b = b.encode()
-    return u32(len(b)) + b
-
-
-def boolean(v):
-    return b"\x01" if v else b"\x00"
-
-
-def mpint_from_bytes(raw):
-    """RFC 4251 §5 mpint of the unsigned big-endian integer in raw (RFC 8731 §3.1 for X25519)."""
-    raw = raw.lstrip(b"\x00")
-    if raw and raw[0] & 0x80:
-        raw = b"\x00" + raw
-    return sshstr(raw)
-
-
-class Reader:
-    """Bounds-checked reader over one payload; running past the end is a ProtoError."""
-
-    def __init__(self, data):
-        self.data = data
-        self.pos = 0
-
-    def take(self, n):
-        if n < 0 or self.pos + n > len(self.data):
-            raise ProtoError("truncated message (want %d at %d of %d)" % (n, self.pos, len(self.data)))
-        b = self.data[self.pos:self.pos + n]
-        self.pos += n
-        return b
-
-    def byte(self):
-        return self.take(1)[0]
-
-    def u32(self):
-        return struct.unpack(">I", self.take(4))[0]
-
-    def string(self):
-        return self.take(self.u32())
-
-    def text(self):
-        return self.string().decode("utf-8", "replace")
-
-    def boolean(self):
-        return self.byte() != 0
-
-    def namelist(self):
-        s = self.text()
-        return s.split(",") if s else []
-
-
-# ---- packet protection states (one object per direction once keys are active) ----
-
-class GcmState:
-    """aes128-gcm@openssh.com: length in clear as AAD, nonce = 4-byte fixed || 8-byte counter
-    (RFC 5647 §7.1), counter incremented once per packet; 16-byte tag; block size 16."""
-    block = 16
-    maclen = 16
-    aead = True
-
-    def __init__(self, key, iv):
-        self.aes = AESGCM(key)
-        self.fixed = iv[:4]
-        self.counter = int.from_bytes(iv[4:12], "big")
-
-    def nonce(self):
-        n = self.fixed + self.counter.to_bytes(8, "big")
-        self.counter = (self.counter + 1) & 0xFFFFFFFFFFFFFFFF  # RFC 5647 §7.1
-        return n
-
-    def seal(self, seq, packet_length_bytes, body):
-        return packet_length_bytes + self.aes.encrypt(self.nonce(), body, packet_length_bytes)
-
-    def open(self, seq, packet_length_bytes, body_and_tag):
-        try:
-            return self.aes.decrypt(self.nonce(), body_and_tag, packet_length_bytes)
-        except InvalidTag:
-            raise ProtoError("GCM tag check failed on a client packet")
-
-
-class CtrHmacState:
-    """aes128-ctr (RFC 4344 §4) with hmac-sha2-256 (RFC 6668) over seq || plaintext packet
-    (RFC 4253 §6.4); one keystream continues across packets; block size 16."""
-    block = 16
-    maclen = 32
-    aead = False
-
-    def __init__(self, key, iv, mackey, encrypt):
-        c = Cipher(algorithms.AES(key), modes.CTR(iv))
-        self.ctx = c.encryptor() if encrypt else c.decryptor()
-        self.mackey = mackey
-
-    def mac(self, seq, plain):
-        return hmac.new(self.mackey, u32(seq) + plain, hashlib.sha256).digest()
-
-
-# ---- the transport ----
-
-class Transport:
-    def __init__(self, sock):
-        self.sock = sock
-        self.rbuf = b""
-        self.seq_send = 0
-        self.seq_recv = 0
-        self.out = None  # GcmState / CtrHmacState once our NEWKEYS is sent
-        self.inp = None  # ... once the client's NEWKEYS is received
-        self.corrupt_next = None  # "ct" or "tag": damage the next protected packet we send
-        self.cut_next = False  # send only half of the next protected packet, then FIN
-
-    # raw bytes
-
-    def send_raw(self, data):
-        try:
-            self.sock.sendall(data)
-        except OSError as e:
-            raise PeerClosed("send failed: %s" % e)
-
-    def read_exact(self, n):
-        while len(self.rbuf) < n:
-            try:
-                chunk = self.sock.recv(65536)
-            except socket.timeout:
-                raise PeerClosed("timed out waiting for the client")
-            except OSError as e:
-                raise PeerClosed("recv failed: %s" % e)
-            if not chunk:
-                raise PeerClosed("client closed the connection")
-            self.rbuf += chunk
-        out, self.rbuf = self.rbuf[:n], self.rbuf[n:]
-        return out
-
-    def read_line(self, limit=8192):
-        """One CR LF (or LF) terminated line, without the terminator (RFC 4253 §4.2)."""
-        while True:
-            i = self.rbuf.find(b"\n")
-            if i >= 0:
-                line, self.rbuf = self.rbuf[:i], self.rbuf[i + 1:]
-                return line.rstrip(b"\r")
-            if len(self.rbuf) > limit:
-                raise ProtoError("client banner line too long")
-            try:
-                chunk = self.sock.recv(4096)
-            except socket.timeout:
-                raise PeerClosed("timed out waiting for the client banner")
-            except OSError as e:
-                raise PeerClosed("recv failed: %s" % e)
-            if not chunk:
-                raise PeerClosed("client closed the connection during the banner")
-            self.rbuf += chunk
-
-    # packets (RFC 4253 §6)
-
-    def frame(self, payload, padlen_override=None):
-        """Plain packet image (packet_length || padding_length || payload || padding) and the
-        block size it was padded for, using the current outgoing state."""
-        block = self.out.block if self.out else 8
-        # AEAD: packet_length is not encrypted, so it is left out of the block multiple
-        # (OpenSSH PROTOCOL 1.6 / RFC 5647 §7.2); otherwise the whole packet counts (§6).
-        counted = 1 + len(payload) + (0 if (self.out and self.out.aead) else 4)
-        padlen = block - counted % block
-        if padlen < 4:  # RFC 4253 §6: at least four bytes of padding
-            padlen += block
-        if padlen_override is not None:
-            padlen = padlen_override
-        body = bytes([padlen]) + payload + os.urandom(padlen)
-        return u32(len(body)), body
-
-    def send_packet(self, payload, padlen_override=None):
-        lenb, body = self.frame(payload, padlen_override)
-        if self.out is None:
-            wire = lenb + body
-        elif self.out.aead:
-            wire = self.out.seal(self.seq_send, lenb, body)
-        else:
-            plain = lenb + body
-            wire = self.out.ctx.update(plain) + self.out.mac(self.seq_send, plain)
-        if self.out is not None and self.corrupt_next:
-            w = bytearray(wire)
-            if self.corrupt_next == "tag":
-                idx = len(w) - 1  # last byte of the GCM tag / HMAC
-            else:
-                # a ciphertext byte past the first block, so with CTR the length stays sane
-                # and only the MAC can catch it; with GCM any byte after the length is fine
-                idx = min(len(w) - self.out.maclen - 1, 20)
-            w[idx] ^= 0x01
-            log("corrupting byte %d of %d of packet type %d (%s)" % (idx, len(w), payload[0], self.corrupt_next))
-            wire = bytes(w)
-            self.corrupt_next = None
-        if self.out is not None and self.cut_next:
-            half = len(wire) // 2
-            log("sending only %d of %d bytes of packet type %d, then FIN" % (half, len(wire), payload[0]))
-            self.send_raw(wire[:half])
-            self.seq_send = (self.seq_send + 1) & 0xFFFFFFFF
-            raise CutDone()
-        self.send_raw(wire)
-        self.seq_send = (self.seq_send + 1) & 0xFFFFFFFF
-
-    def recv_packet_raw(self):
-        if self.inp is None:
-            lenb = self.read_exact(4)
-            plen = struct.unpack(">I", lenb)[0]
-            if plen < 5 or plen > MAX_PACKET or (plen + 4) % 8:
-                raise ProtoError("bad packet_length %d from client" % plen)
-            body = self.read_exact(plen)
-        elif self.inp.aead:
-            lenb = self.read_exact(4)
-            plen = struct.unpack(">I", lenb)[0]
-            if plen < 16 or plen > MAX_PACKET or plen % 16:
-                raise ProtoError("bad packet_length %d from client" % plen)
-            body = self.inp.open(self.seq_recv, lenb, self.read_exact(plen + self.inp.maclen))
-        else:
-            first = self.inp.ctx.update(self.read_exact(16))
-            plen = struct.unpack(">I", first[:4])[0]
-            if plen < 12 or plen > MAX_PACKET or (plen + 4) % 16:
-                raise ProtoError("bad packet_length %d from client" % plen)
-            plain = first + self.inp.ctx.update(self.read_exact(plen + 4 - 16))
-            mac = self.read_exact(self.inp.maclen)
-            if not hmac.compare_digest(mac, self.inp.mac(self.seq_recv, plain)):
-                raise ProtoError("HMAC check failed on a client packet")
-            body = plain[4:]
-        self.seq_recv = (self.seq_recv + 1) & 0xFFFFFFFF
-        padlen = body[0]
-        if padlen < 4 or padlen + 1 > len(body):
-            raise ProtoError("bad padding_length %d in a %d-byte packet" % (padlen, len(body)))
-        payload = body[1:len(body) - padlen]
-        if not payload:
-            raise ProtoError("empty payload")
-        return payload
-
-    def recv_packet(self, skip_chatter=True):
-        """Next client payload; logs and swallows IGNORE/DEBUG/UNIMPLEMENTED, raises PeerClosed
-        on DISCONNECT."""
-        while True:
-            p = self.recv_packet_raw()
-            t = p[0]
-            if t == MSG_DISCONNECT:
-                r = Reader(p[1:])
-                code = r.u32()
-                desc = r.text()
-                raise PeerClosed("client sent DISCONNECT %d: %r" % (code, desc))
-            if skip_chatter and t in (MSG_IGNORE, MSG_DEBUG, MSG_UNIMPLEMENTED):
-                log("client sent chatter message %d, skipped" % t)
-                continue
-            return p
-
-
-class CutDone(Exception):
-    """close_mid_packet_encrypted: the half packet is out, now FIN."""
-
-
 # ---- the server script ----
 
 class Session:
     def __init__(self, sock, scenario, args):
-        self.t = Transport(sock)
+        self.t = Transport(sock, peer="client", log=log)
         self.sock = sock
         self.sc = scenario
         self.args = args
@@ -516,14 +224,6 @@ class Session:
                     self._i_s = build("x-" + "a" * (extra - 2))
         return self._i_s
 
-    @staticmethod
-    def choose(what, client, server):
-        """RFC 4253 §7.1: the first client algorithm that the server also supports."""
-        for a in client:
-            if a in server:
-                return a
-        raise ProtoError("no common %s: client %s, server %s" % (what, ",".join(client), ",".join(server)))
-
     def kex(self):
         sc = self.sc
         t = self.t
@@ -540,10 +240,7 @@ class Session:
         i_c = t.recv_packet(skip_chatter=False)
         if i_c[0] != MSG_KEXINIT:
             raise ProtoError("expected client KEXINIT, got %d" % i_c[0])
-        r = Reader(i_c)
-        r.take(17)
-        lists = [r.namelist() for _ in range(10)]
-        follows = r.boolean()
+        lists, follows = parse_kexinit(i_c)
         kex_c, hk_c, enc_cs, enc_sc, mac_cs, mac_sc, comp_cs, comp_sc = lists[:8]
         self.client_strict = STRICT_C in kex_c
         self.client_ext_info = "ext-info-c" in kex_c
@@ -555,17 +252,17 @@ class Session:
 
         try:
             srv_cipher = ["des-fake"] if sc == "kex_no_common" else OFFER_CIPHER.split(",")
-            self.choose("kex", kex_c, ["curve25519-sha256"])
-            self.choose("host key algorithm", hk_c, [OFFER_HOSTKEY])
-            c_cs = self.choose("cipher c2s", enc_cs, srv_cipher)
-            c_sc = self.choose("cipher s2c", enc_sc, srv_cipher)
+            choose("kex", kex_c, ["curve25519-sha256"])
+            choose("host key algorithm", hk_c, [OFFER_HOSTKEY])
+            c_cs = choose("cipher c2s", enc_cs, srv_cipher)
+            c_sc = choose("cipher s2c", enc_sc, srv_cipher)
             m_cs = m_sc = None
             if c_cs != "aes128-gcm@openssh.com":
-                m_cs = self.choose("mac c2s", mac_cs, [OFFER_MAC])
+                m_cs = choose("mac c2s", mac_cs, [OFFER_MAC])
             if c_sc != "aes128-gcm@openssh.com":
-                m_sc = self.choose("mac s2c", mac_sc, [OFFER_MAC])
-            self.choose("compression c2s", comp_cs, ["none"])
-            self.choose("compression s2c", comp_sc, ["none"])
+                m_sc = choose("mac s2c", mac_sc, [OFFER_MAC])
+            choose("compression c2s", comp_cs, ["none"])
+            choose("compression s2c", comp_sc, ["none"])
         except ProtoError as e:
             log(str(e))
             return self.hold("negotiation failed, waiting for the client to give up")
@@ -595,8 +292,7 @@ class Session:
                                                         serialization.PublicFormat.Raw)
         k_s = sshstr("ssh-ed25519") + sshstr(hk_pub)
         # RFC 8731 §3.1 / RFC 5656 §4: H = SHA-256 over these, in this order.
-        h = hashlib.sha256(sshstr(self.v_c) + sshstr(SERVER_VERSION) + sshstr(i_c) + sshstr(i_s) +
-                           sshstr(k_s) + sshstr(q_c) + sshstr(q_s) + k).digest()
+        h = exchange_hash(self.v_c, SERVER_VERSION, i_c, i_s, k_s, q_c, q_s, k)
         if self.session_id is None:
             self.session_id = h
         sig = self.hostkey.sign(h)
@@ -609,7 +305,7 @@ class Session:
         # Strict KEX: the sequence number restarts at zero after each NEWKEYS.
         if strict:
             t.seq_send = 0
-        t.out = self.make_state(k, h, c_sc, m_sc, "B", "D", "F", encrypt=True)
+        t.out = make_state(k, h, self.session_id, c_sc, m_sc, "B", "D", "F", encrypt=True)
         log("sent NEWKEYS, outgoing keys active")
 
         if sc in ("mac_flip_ct", "mac_flip_tag"):
@@ -627,22 +323,9 @@ class Session:
             raise ProtoError("expected NEWKEYS, got %d" % p[0])
         if strict:
             t.seq_recv = 0
-        t.inp = self.make_state(k, h, c_cs, m_cs, "A", "C", "E", encrypt=False)
+        t.inp = make_state(k, h, self.session_id, c_cs, m_cs, "A", "C", "E", encrypt=False)
         log("received NEWKEYS, incoming keys active")
         return self.userauth()
-
-    def make_state(self, k, h, cipher, mac, iv_letter, key_letter, mac_letter, encrypt):
-        def derive(letter, need):
-            # RFC 4253 §7.2: HASH(K || H || letter || session_id), extended with HASH(K || H || K1..)
-            out = hashlib.sha256(k + h + letter.encode() + self.session_id).digest()
-            while len(out) < need:
-                out += hashlib.sha256(k + h + out).digest()
-            return out[:need]
-
-        if cipher == "aes128-gcm@openssh.com":
-            return GcmState(derive(key_letter, 16), derive(iv_letter, 12))
-        assert cipher == "aes128-ctr" and mac == "hmac-sha2-256"
-        return CtrHmacState(derive(key_letter, 16), derive(iv_letter, 16), derive(mac_letter, 32), encrypt)
 
     def after_newkeys_send(self):
         """What we send right after our NEWKEYS (before reading the client's)."""
