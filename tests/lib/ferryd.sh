@@ -282,4 +282,4 @@ check_suite() {
 	fi
 }
 
-say "server: $FERRY_TEST_SERVER ($(ferryd_server_bin))"
+say "server: $FERRY_TEST_SERVER ($(ferryd_server_bin)); client: OpenSSH's ssh (ssh_client)"
