@@ -330,6 +330,38 @@ int cfg_errorf(char **errmsg, const char *fmt, ...)
 	return FERRY_ECONFIG;
 }
 
+/* ---- patterns ------------------------------------------------------------------------------ */
+
+int ssh_match_pattern_list(const char *s, const char *patterns, bool fold_case)
+{
+	char *subject = strdup(s);
+	char *list = strdup(patterns);
+	int result = 0;
+	if (subject == NULL || list == NULL)
+		goto out;       /* out of memory: report "no match", the safe answer */
+	if (fold_case) {
+		cfg_lowercase(subject);
+		cfg_lowercase(list);
+	}
+	char *save = NULL;
+	for (char *pat = strtok_r(list, ",", &save); pat; pat = strtok_r(NULL, ",", &save)) {
+		bool negated = pat[0] == '!';
+		if (negated)
+			pat++;
+		if (!wildcard_match(pat, subject))
+			continue;
+		if (negated) {
+			result = -1;    /* a negated match overrides any positive one */
+			goto out;
+		}
+		result = 1;
+	}
+out:
+	free(subject);
+	free(list);
+	return result;
+}
+
 /* ---- address patterns ------------------------------------------------------------------- */
 
 /* A parsed address: family, 16 bytes (IPv4 in the first 4). */
@@ -440,4 +472,22 @@ bool cfg_address_list_valid(const char *patterns)
 int cfg_match_address_list(const char *addr, const char *patterns, int *result)
 {
 	return address_list_walk(addr, patterns, result);
+}
+
+int cfg_match_host_and_address(const char *host, const char *addr, const char *patterns,
+			       int *result)
+{
+	int mip = 0;
+	int r = cfg_match_address_list(addr, patterns, &mip);
+	if (r != 0)
+		return r;
+	/* Without a host name (no reverse lookup) the address stands in for it, as in sshd. */
+	int mhost = ssh_match_pattern_list(host ? host : addr, patterns, true);
+	if (mhost == -1 || mip == -1)
+		*result = -1;
+	else if (mhost == 1 || mip == 1)
+		*result = 1;
+	else
+		*result = 0;
+	return 0;
 }

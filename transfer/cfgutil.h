@@ -93,6 +93,12 @@ int cfg_errorf(char **errmsg, const char *fmt, ...) __attribute__((format(printf
  * NULL). */
 void cfg_set_errmsg(char **errmsg, char *msg);
 
+/* OpenSSH pattern-list matching (ssh_config(5) PATTERNS): patterns is comma-separated, each
+ * may use * and ?, and a leading ! negates. Returns 1 if s matches a pattern and no negated
+ * pattern, -1 if a negated pattern matches, 0 otherwise. fold_case compares ASCII
+ * case-insensitively (host names). */
+int ssh_match_pattern_list(const char *s, const char *patterns, bool fold_case);
+
 /* True if s is an address pattern list cfg_match_address_list accepts: comma-separated, each
  * element optionally negated with '!', either a CIDR block "ADDR/BITS" (IPv4 or IPv6, no
  * wildcards, no host bits set) or a pattern with * and ?. */
@@ -104,5 +110,12 @@ bool cfg_address_list_valid(const char *patterns);
  * element does, -1 if a negated element matches (a negated match always wins), 0 otherwise.
  * FERRY_EINVAL if the list has a malformed CIDR element (*result untouched). */
 int cfg_match_address_list(const char *addr, const char *patterns, int *result) FERRY_MUST_USE;
+
+/* sshd's host-and-address match (from= in authorized_keys, USER@HOST in AllowUsers): patterns is
+ * matched case-insensitively against host (the address when host is NULL) and as an address
+ * list against addr. *result: -1 if a negated element matches either, else 1 if an element
+ * matches either, else 0. FERRY_EINVAL on a malformed CIDR element. */
+int cfg_match_host_and_address(const char *host, const char *addr, const char *patterns,
+			       int *result) FERRY_MUST_USE;
 
 #endif

@@ -318,38 +318,6 @@ static int tilde_expand(struct ssh_options *o, const char *path, char **out, cha
 	return 0;
 }
 
-int ssh_match_pattern_list(const char *s, const char *patterns, bool fold_case)
-{
-	char *subject = strdup(s);
-	char *list = strdup(patterns);
-	int result = 0;
-	if (subject == NULL || list == NULL)
-		goto out;       /* out of memory: report "no match", the safe answer */
-	if (fold_case) {
-		cfg_lowercase(subject);
-		cfg_lowercase(list);
-	}
-	char *save = NULL;
-	for (char *pat = strtok_r(list, ",", &save); pat; pat = strtok_r(NULL, ",", &save)) {
-		bool negated = pat[0] == '!';
-		if (negated)
-			pat++;
-		if (!wildcard_match(pat, subject))
-			continue;
-		if (negated) {
-			result = -1;    /* a negated match overrides any positive one */
-			goto out;
-		}
-		result = 1;
-	}
-out:
-	free(subject);
-	free(list);
-	return result;
-}
-
-/* ---- tokenizing a line ------------------------------------------------------------------ */
-
 /* ---- value parsers ---------------------------------------------------------------------- */
 
 static const struct cfg_choice strict_choices[] = {

@@ -157,10 +157,6 @@ int ssh_options_read_config(struct ssh_options *o, const char *config_file, cons
  * host as typed. Call once, after all apply/read calls. */
 int ssh_options_finalize(struct ssh_options *o, const char *host, char **errmsg) FERRY_MUST_USE;
 
-/* OpenSSH pattern-list matching (ssh_config(5) PATTERNS): patterns is comma-separated, each
- * may use * and ?, and a leading ! negates. Returns 1 if s matches a pattern and no negated
- * pattern, -1 if a negated pattern matches, 0 otherwise. fold_case compares ASCII
- * case-insensitively (host names). */
-int ssh_match_pattern_list(const char *s, const char *patterns, bool fold_case);
+/* ssh_match_pattern_list (OpenSSH PATTERNS) is declared in transfer/cfgutil.h. */
 
 #endif
