@@ -21,6 +21,7 @@
 #include "crypto/cipher.h"
 #include "crypto/kex.h"
 #include "crypto/key.h"
+#include "transfer/authkeys.h"
 
 #define MAX_INCLUDE_DEPTH 16    /* as sshd: deeper nesting is a loop, not a config */
 #define MAX_PORTS 256           /* as sshd */
@@ -594,6 +595,10 @@ static int handle_authkeys_file(const struct pctx *c, const struct cfg_args *a, 
 	for (; *i < a->n; (*i)++) {
 		if (a->v[*i][0] == '\0')
 			return pc_error(c, "%s missing argument.", kw);
+		/* Checked now so that ferryd -t finds it, not the first login. */
+		if (!authkeys_path_tokens_valid(a->v[*i]))
+			return pc_error(c, "%s \"%s\": unknown %%-token (known: %%%% %%h %%u %%U)",
+					kw, a->v[*i]);
 		if (take && !none && (r = cfg_strlist_add(l, a->v[*i])) != 0)
 			return r;
 	}

@@ -307,6 +307,8 @@ static void test_error_messages_in_sshd_words(void)
 	CHECK_STR(error_of("PidFile\n"), "F line 1: no argument after keyword \"PidFile\"");
 	CHECK_STR(error_of("AuthorizedKeysFile\n"),
 		  "F line 1: no argument after keyword \"AuthorizedKeysFile\"");
+	CHECK_STR(error_of("AuthorizedKeysFile .ssh/k %x\n"),
+		  "F line 1: AuthorizedKeysFile \"%x\": unknown %-token (known: %% %h %u %U)");
 	CHECK_STR(error_of("AllowUsers a@1.2.3.4/99\n"),
 		  "F line 1: invalid AllowUsers pattern: \"a@1.2.3.4/99\"");
 	CHECK_STR(error_of("Port \"22\n"), "F line 1: invalid quotes");
