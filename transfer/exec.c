@@ -525,6 +525,20 @@ out:
 	return rc;
 }
 
+int exec_signal(const struct exec_child *c, int sig)
+{
+	int rc = 0;
+	if (c == NULL || c->pid <= 0 || sig <= 0 || sig >= NSIG) {
+		rc = FERRY_EINVAL;
+		goto out;
+	}
+	/* Never kill(-1, ...) or kill(0, ...): the pid is checked above. */
+	if (killpg(c->pid, sig) != 0)
+		rc = errno == ESRCH ? FERRY_ENOENT : errno == EPERM ? FERRY_EPERM : FERRY_EINVAL;
+out:
+	return rc;
+}
+
 int exec_reap(struct exec_child *c, int *exit_status, int *signal_no, bool *core)
 {
 	int rc = 0, status = 0;

@@ -60,6 +60,13 @@ int exec_spawn(const struct exec_request *r, struct exec_child *out, char **errm
  * waitpid failure. */
 int exec_reap(struct exec_child *c, int *exit_status, int *signal_no, bool *core) FERRY_MUST_USE;
 
+/* Sends sig to the command's process group (it leads one: exec_spawn calls setsid), as sshd
+ * does for an RFC 4254 §6.9 "signal" request. Safe until exec_reap succeeded: an unreaped
+ * child's pid cannot name anyone else. 0, FERRY_EINVAL (reaped already, or a bad signal),
+ * FERRY_ENOENT (the group is gone), FERRY_EPERM. sshd refuses signals for forced-command and
+ * subsystem sessions; that policy is the caller's. */
+int exec_signal(const struct exec_child *c, int sig) FERRY_MUST_USE;
+
 /* RFC 4254 §6.10 name for signal sig without the "SIG" prefix: ABRT ALRM FPE HUP ILL INT KILL
  * PIPE QUIT SEGV TERM USR1 USR2. Any other signal is "SIG@openssh.com", the one name OpenSSH's
  * sshd sends for them (the RFC allows "name@domain" extensions). Never NULL; static. */

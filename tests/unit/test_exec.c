@@ -288,6 +288,36 @@ static void test_killed_by_signal(void)
 	run_free(&r);
 }
 
+static void test_signal_request(void)
+{
+	/* The whole group gets it: the shell and the command it runs. */
+	struct exec_request req = sh_req("(sleep 2; echo survived) & echo ready; wait");
+	struct exec_child c;
+	char *msg = NULL;
+	int st = -1, sig = -1;
+	bool core = true;
+	CHECK_OK(exec_spawn(&req, &c, &msg));
+	char ready[6];
+	CHECK(read(c.fd_out, ready, 6) == 6 && memcmp(ready, "ready\n", 6) == 0);
+	CHECK_OK(exec_signal(&c, SIGTERM));
+	struct pollfd pfd = { .fd = c.pidfd, .events = POLLIN };
+	CHECK(poll(&pfd, 1, 10000) == 1);
+	CHECK_OK(exec_reap(&c, &st, &sig, &core));
+	CHECK(sig == SIGTERM);
+	char *out = read_all(c.fd_out);
+	CHECK_STR(out, ""); /* the subshell was killed as well, or "survived" would follow */
+	free(out);
+	/* Reaped: refused, never kill(-1). */
+	CHECK_RC(exec_signal(&c, SIGTERM), FERRY_EINVAL);
+	struct exec_child none = { .pid = 0 };
+	CHECK_RC(exec_signal(&none, SIGTERM), FERRY_EINVAL);
+	close(c.fd_in);
+	close(c.fd_out);
+	close(c.fd_err);
+	close(c.pidfd);
+	free(msg);
+}
+
 static void test_exec_failures(void)
 {
 	int fds_before = count_fds();
@@ -526,6 +556,7 @@ int main(void)
 	RUN_TEST(test_no_stray_fds_and_new_session);
 	RUN_TEST(test_home_directory);
 	RUN_TEST(test_killed_by_signal);
+	RUN_TEST(test_signal_request);
 	RUN_TEST(test_exec_failures);
 	RUN_TEST(test_change_user);
 	RUN_TEST(test_signal_names);
