@@ -68,6 +68,10 @@ class PeerClosed(Exception):
     """The peer closed the TCP connection (or it was reset, or it went quiet too long)."""
 
 
+class PeerTimeout(PeerClosed):
+    """The peer sent nothing for longer than the socket timeout."""
+
+
 class PeerDisconnect(PeerClosed):
     """The peer sent SSH_MSG_DISCONNECT (RFC 4253 §11.1)."""
 
@@ -278,7 +282,7 @@ class Transport:
             want_read = len(self.rbuf) < self.max_input
             rl, wl, _ = select.select([self.sock] if want_read else [], [self.sock], [], timeout)
             if not rl and not wl:
-                raise PeerClosed("timed out sending to the %s" % self.peer)
+                raise PeerTimeout("timed out sending to the %s" % self.peer)
             if rl:
                 try:
                     chunk = self.sock.recv(65536)
@@ -305,7 +309,7 @@ class Transport:
             try:
                 chunk = self.sock.recv(65536)
             except socket.timeout:
-                raise PeerClosed("timed out waiting for the %s" % self.peer)
+                raise PeerTimeout("timed out waiting for the %s" % self.peer)
             except OSError as e:
                 raise PeerClosed("recv failed: %s" % e)
             if not chunk:
@@ -326,7 +330,7 @@ class Transport:
             try:
                 chunk = self.sock.recv(4096)
             except socket.timeout:
-                raise PeerClosed("timed out waiting for the %s banner" % self.peer)
+                raise PeerTimeout("timed out waiting for the %s banner" % self.peer)
             except OSError as e:
                 raise PeerClosed("recv failed: %s" % e)
             if not chunk:
