@@ -13,9 +13,10 @@
 # Main API:
 #   FERRYD_HOSTKEYS        host keys for the next start: key types (see make_key) or paths
 #   FERRYD_ARGS            extra command-line arguments for the next start (e.g. -o Key=value)
-#   ferryd_start [LINE...] start the server; each LINE is one config line placed BEFORE the
-#                          defaults (the first value of a keyword wins, as in sshd). Sets
-#                          FERRYD_PORT, FERRYD_PID (the listener) and TARGET_PORT.
+#   ferryd_start [LINE...] start the server; each LINE is one config line, placed first and
+#                          replacing the default for its keyword (HostKey lines add to
+#                          FERRYD_HOSTKEYS). Sets FERRYD_PORT, FERRYD_PID (the listener) and
+#                          TARGET_PORT.
 #   ferryd_stop, ferryd_restart [LINE...]
 #   ssh_client [OPT... --] [CMD...]  OpenSSH's ssh against the server, isolated from ~/.ssh and
 #                          /etc/ssh. The harness helpers ssh_run, expect_ok, check_basic and
@@ -54,47 +55,59 @@ ferryd_server_bin() {
 	if is_ferryd; then echo "$FERRYD_BIN"; else echo "$SSHD_BIN"; fi
 }
 
-# ferryd_write_config LINE...: $FERRYD_CONFIG from the test's LINEs, then the defaults. With
-# FERRY_TEST_SERVER=openssh, sshd-only lines follow that make sshd behave as ferryd does
-# (no PAM, no DNS, no motd) and offer only the algorithms ferry implements.
+# ferryd_write_config LINE...: $FERRYD_CONFIG from the test's LINEs, then the defaults. A
+# default whose keyword a LINE sets is left out, so the test's value holds whether the server
+# keeps the first value of a keyword or (as sshd does for MaxStartups) the last. With
+# FERRY_TEST_SERVER=openssh, sshd-only lines follow that make sshd behave as ferryd does (no
+# PAM, no DNS, no motd) and offer only the algorithms ferry implements.
 ferryd_write_config() {
-	local k p
+	local k p kw
+	local -A given=()
+	for k in "$@"; do
+		k=${k#"${k%%[![:space:]]*}"}
+		kw=${k%%[ =]*}
+		given[${kw,,}]=1
+	done
+	# default KEYWORD VALUE...: the line unless the test set KEYWORD.
+	default() { [[ -n ${given[${1,,}]:-} ]] || echo "$*"; }
 	{
-		echo "# written by tests/lib/ferryd.sh for $TEST_NAME; first value of a keyword wins"
+		echo "# written by tests/lib/ferryd.sh for $TEST_NAME; the test's lines first"
 		for k in "$@"; do printf '%s\n' "$k"; done
-		echo "ListenAddress 127.0.0.1"
-		echo "Port $FERRYD_PORT"
+		default ListenAddress 127.0.0.1
+		default Port "$FERRYD_PORT"
+		# Host keys add up; the test's HostKey lines (if any) come in addition.
 		for k in "${FERRYD_HOSTKEYS[@]}"; do
 			if [[ $k == */* ]]; then p=$k; else p=$(hostkey "$k"); fi
 			echo "HostKey $p"
 		done
-		echo "AuthorizedKeysFile $T/authorized_keys"
-		echo "PidFile $T/ferryd.pid"
-		echo "StrictModes no"
-		echo "PermitRootLogin yes"
-		echo "PubkeyAuthentication yes"
-		echo "PasswordAuthentication no"
-		echo "MaxStartups 100:30:200"
-		echo "LoginGraceTime 60"
-		echo "LogLevel VERBOSE"
+		default AuthorizedKeysFile "$T/authorized_keys"
+		default PidFile "$T/ferryd.pid"
+		default StrictModes no
+		default PermitRootLogin yes
+		default PubkeyAuthentication yes
+		default PasswordAuthentication no
+		default MaxStartups 100:30:200
+		default LoginGraceTime 60
+		default LogLevel VERBOSE
 		if ! is_ferryd; then
 			echo "# sshd standing in for ferryd"
-			echo "UsePAM no"
-			echo "KbdInteractiveAuthentication no"
-			echo "UseDNS no"
-			echo "PrintMotd no"
-			echo "PrintLastLog no"
-			echo "X11Forwarding no"
+			default UsePAM no
+			default KbdInteractiveAuthentication no
+			default UseDNS no
+			default PrintMotd no
+			default PrintLastLog no
+			default X11Forwarding no
 			# shellcheck disable=SC2086
 			{
-				echo "Ciphers $(algo_list cipher $FERRY_CIPHERS)"
-				echo "MACs $(algo_list mac $FERRY_MACS)"
-				echo "KexAlgorithms $(algo_list kex $FERRY_KEXS)"
-				echo "HostKeyAlgorithms $(algo_list key-sig $FERRY_HOSTKEYALGS)"
-				echo "PubkeyAcceptedAlgorithms $(algo_list key-sig $FERRY_HOSTKEYALGS)"
+				default Ciphers "$(algo_list cipher $FERRY_CIPHERS)"
+				default MACs "$(algo_list mac $FERRY_MACS)"
+				default KexAlgorithms "$(algo_list kex $FERRY_KEXS)"
+				default HostKeyAlgorithms "$(algo_list key-sig $FERRY_HOSTKEYALGS)"
+				default PubkeyAcceptedAlgorithms "$(algo_list key-sig $FERRY_HOSTKEYALGS)"
 			}
 		fi
 	} >"$FERRYD_CONFIG"
+	unset -f default
 }
 
 # ferryd_start [LINE...]: start the server on a free loopback port (retrying on a port race)
