@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <netinet/in.h> /* sockaddr_in, sockaddr_in6: what bound and peer addresses hold */
 #include <sys/socket.h>
 #include <sys/types.h>
 
