@@ -402,7 +402,7 @@ static void on_drain(void *arg, struct ferry_conn *conn)
 			sess_push_output(st->sess[i]);
 }
 
-int server_session_serve(struct ferry_conn *conn, const struct server_session_policy *pol)
+int server_session_serve(struct ferry_conn *conn, const struct server_session_policy *pol, char **errmsg)
 {
 	struct server_state *st = calloc(1, sizeof(*st));
 	if (st == NULL) {
@@ -417,8 +417,8 @@ int server_session_serve(struct ferry_conn *conn, const struct server_session_po
 	int r = ferry_conn_run(conn);
 	if (r == 0 && st->failed)
 		r = FERRY_EPERM;
-	if (r)
-		log_verbose("connection ended: %s", ferry_conn_error(conn));
+	if (r && errmsg)
+		*errmsg = strdup(ferry_conn_error(conn));
 	for (uint32_t i = 0; i < CHAN_MAX; i++)
 		if (st->sess[i])
 			sess_end(st->sess[i]);

@@ -27,7 +27,9 @@ struct server_session_policy {
 };
 
 /* Serves the connection until it ends, then frees it (the connection is taken over). Returns 0
- * when the client went away normally, or the error (logged). */
-int server_session_serve(struct ferry_conn *conn, const struct server_session_policy *policy) FERRY_MUST_USE;
+ * or the code that ended it (FERRY_EDISCONNECT: the client said goodbye), with the sentence in
+ * *errmsg (caller frees; may be NULL). */
+int server_session_serve(struct ferry_conn *conn, const struct server_session_policy *policy,
+			 char **errmsg) FERRY_MUST_USE;
 
 #endif
