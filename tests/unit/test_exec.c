@@ -234,11 +234,14 @@ static void test_no_stray_fds_and_new_session(void)
 	int leak = dup2(1, 40);
 	CHECK(leak == 40);
 	/* Looked at from outside while it waits on stdin (from inside, the shell's own pipes
-	 * and directory reads would show). */
-	struct exec_request req = sh_req("read x");
+	 * and directory reads would show), once it has said it is up (before that, the dynamic
+	 * loader may still have a library open). */
+	struct exec_request req = sh_req("echo up; read x");
 	struct exec_child c;
 	char *msg = NULL;
 	CHECK_OK(exec_spawn(&req, &c, &msg));
+	char up[3];
+	CHECK(read(c.fd_out, up, 3) == 3 && memcmp(up, "up\n", 3) == 0);
 	char dir[64], fds[64] = "";
 	snprintf(dir, sizeof(dir), "/proc/%ld/fd", (long)c.pid);
 	DIR *d = opendir(dir);
