@@ -427,8 +427,7 @@ static int handle_debug(struct ssh_transport *t, struct buf *m)
 static int handle_ext_info(struct ssh_transport *t, struct buf *m)
 {
 	uint32_t count;
-	if (t->role != SSH_ROLE_CLIENT)
-		return 0;
+	/* Both roles check it (our server offers ext-info-s); only a client uses what it says. */
 	if (buf_get_u32(m, &count) != 0)
 		return transport_fail(t, FERRY_EPROTO, SSH_DISCONNECT_PROTOCOL_ERROR, "bad EXT_INFO");
 	if (count > EXT_INFO_MAX_EXTENSIONS)
@@ -440,7 +439,8 @@ static int handle_ext_info(struct ssh_transport *t, struct buf *m)
 		if (buf_get_string_ref(m, &name, &nlen) != 0 || buf_get_string_ref(m, &value, &vlen) != 0)
 			return transport_fail(t, FERRY_EPROTO, SSH_DISCONNECT_PROTOCOL_ERROR,
 					      "truncated EXT_INFO (extension %u of %u)", i + 1, count);
-		if (nlen == strlen("server-sig-algs") && memcmp(name, "server-sig-algs", nlen) == 0 && vlen < 4096 &&
+		if (t->role == SSH_ROLE_CLIENT &&
+		    nlen == strlen("server-sig-algs") && memcmp(name, "server-sig-algs", nlen) == 0 && vlen < 4096 &&
 		    memchr(value, '\0', vlen) == NULL) {
 			free(t->server_sig_algs);
 			t->server_sig_algs = strndup((const char *)value, vlen);

@@ -128,9 +128,14 @@ static int check_pubkey(void *arg, const char *user, const struct ferry_key *key
 		p->via_pubkey = true;
 	}
 out:
-	if (r && final)
-		log_info("Failed publickey for %s%s from %s port %d ssh2", p->user_known ? "" : "invalid user ",
-			 user, p->peer_ip, p->peer_port);
+	if (r) {
+		char *fp = NULL;
+		if (key_fingerprint(key, &fp) != 0)
+			fp = NULL;
+		log_info("Failed publickey for %s%s from %s port %d ssh2: %s %s", p->user_known ? "" : "invalid user ",
+			 user, p->peer_ip, p->peer_port, key_type_name(key), fp ? fp : "");
+		free(fp);
+	}
 	authkeys_result_free(&res);
 	return r;
 }
