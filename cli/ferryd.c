@@ -110,7 +110,7 @@ int ferryd_main(int argc, char **argv)
 	while ((c = getopt(argc, argv, "Ddef:h:o:p:tV")) != -1) {
 		int r = 0;
 		switch (c) {
-		case 'D': foreground = true; break;
+		case 'D': foreground = true; to_stderr = true; break;
 		case 'd': debug = true; foreground = true; to_stderr = true; break;
 		case 'e': to_stderr = true; break;
 		case 'f': config_file = optarg; break;
