@@ -936,7 +936,13 @@ static int match_eval(const struct pctx *c, const char *value, const struct serv
 	}
 	for (size_t i = 0; i < a.n;) {
 		const char *attr = a.v[i++];
-		if (strcasecmp(attr, "all") == 0) {
+		/* As sshd: "all" stands alone, whatever the other words are. */
+		bool is_all = strcasecmp(attr, "all") == 0;
+		if ((is_all && other) || (!is_all && all)) {
+			r = pc_error(c, "'all' cannot be combined with other Match attributes");
+			goto out;
+		}
+		if (is_all) {
 			all = true;
 			continue;
 		}
@@ -998,10 +1004,6 @@ static int match_eval(const struct pctx *c, const char *value, const struct serv
 			goto out;
 		}
 		ok = ok && hit;
-	}
-	if (all && other) {
-		r = pc_error(c, "'all' cannot be combined with other Match attributes");
-		goto out;
 	}
 	*result = ok;
 out:

@@ -314,7 +314,10 @@ static void test_error_messages_in_sshd_words(void)
 	CHECK_STR(error_of("Port \"22\n"), "F line 1: invalid quotes");
 	CHECK_STR(error_of("Match Foo x\n"), "F line 1: Unsupported Match attribute Foo");
 	CHECK_STR(error_of("Match User\n"), "F line 1: Missing Match criteria for User");
-	CHECK_STR(error_of("Match All x\n"), "F line 1: Unsupported Match attribute x");
+	CHECK_STR(error_of("Match All x\n"),
+		  "F line 1: 'all' cannot be combined with other Match attributes");
+	CHECK_STR(error_of("Match User x All\n"),
+		  "F line 1: 'all' cannot be combined with other Match attributes");
 	CHECK_STR(error_of("Match All User x\n"),
 		  "F line 1: 'all' cannot be combined with other Match attributes");
 	CHECK_STR(error_of("Match\n"), "F line 1: no argument after keyword \"Match\"");
