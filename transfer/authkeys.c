@@ -6,6 +6,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -774,30 +775,102 @@ out:
 	return r;
 }
 
+/* The identity files are opened with while running as root: the user's uid, gid and groups,
+ * as sshd's temporarily_use_uid. Only the file-system ids change (per thread) and the
+ * supplementary groups (per process); both are put back before authkeys_authorize returns. */
+struct fs_identity {
+	bool ids_switched;
+	bool groups_switched;
+	uid_t old_fsuid;
+	gid_t old_fsgid;
+	gid_t *old_groups;
+	int n_old_groups;
+};
+
+static int identity_take(struct fs_identity *id, const struct authkeys_user *u)
+{
+	gid_t *groups = NULL;
+	int n = 32, r = FERRY_EPERM;
+
+	memset(id, 0, sizeof(*id));
+	int n_old = getgroups(0, NULL);
+	if (n_old < 0)
+		return FERRY_EPERM;
+	if ((id->old_groups = calloc((size_t)n_old + 1, sizeof(gid_t))) == NULL)
+		return FERRY_ENOMEM;
+	if ((id->n_old_groups = getgroups(n_old, id->old_groups)) < 0)
+		return FERRY_EPERM;
+	for (int tries = 0; tries < 8; tries++) {
+		gid_t *g = realloc(groups, (size_t)n * sizeof(*g));
+		if (g == NULL) {
+			r = FERRY_ENOMEM;
+			goto out;
+		}
+		groups = g;
+		int want = n;
+		if (getgrouplist(u->name, u->gid, groups, &want) >= 0) {
+			n = want;
+			break;
+		}
+		n = want > n ? want : n * 2;
+	}
+	if (setgroups((size_t)n, groups) != 0)
+		goto out;
+	id->groups_switched = true;
+	id->old_fsgid = (gid_t)setfsgid(u->gid);
+	id->old_fsuid = (uid_t)setfsuid(u->uid);
+	id->ids_switched = true;
+	if ((uid_t)setfsuid((uid_t)-1) != u->uid || (gid_t)setfsgid((gid_t)-1) != u->gid)
+		goto out;
+	r = 0;
+out:
+	free(groups);
+	return r;
+}
+
+static int identity_restore(struct fs_identity *id)
+{
+	int r = 0;
+	if (id->ids_switched) {
+		setfsuid(id->old_fsuid);
+		setfsgid(id->old_fsgid);
+		if ((uid_t)setfsuid((uid_t)-1) != id->old_fsuid ||
+		    (gid_t)setfsgid((gid_t)-1) != id->old_fsgid)
+			r = FERRY_EPERM;
+	}
+	if (id->groups_switched && setgroups((size_t)id->n_old_groups, id->old_groups) != 0)
+		r = FERRY_EPERM;
+	free(id->old_groups);
+	memset(id, 0, sizeof(*id));
+	if (r != 0)
+		flog(FLOG_ERROR, "cannot restore the file-system identity after reading "
+		     "authorized keys");
+	return r;
+}
+
 int authkeys_authorize(const struct ssh_strlist *files, bool strict_modes,
 		       const struct authkeys_user *u, const struct authkeys_query *q,
 		       struct authkeys_result *res)
 {
 	struct authkeys_result out;
+	struct fs_identity id;
 	bool switched = false;
-	uid_t old_fsuid = 0;
-	gid_t old_fsgid = 0;
 	int r = 0;
 
 	if (files == NULL || u == NULL || q == NULL || q->key == NULL || res == NULL)
 		return FERRY_EINVAL;
 	memset(&out, 0, sizeof(out));
+	memset(&id, 0, sizeof(id));
 	if (geteuid() == 0 && u->uid != 0) {
-		/* Read as the user would (sshd switches its effective uid for this): only the
-		 * file-system identity changes, and only until we return. */
-		old_fsgid = (gid_t)setfsgid(u->gid);
-		old_fsuid = (uid_t)setfsuid(u->uid);
 		switched = true;
-		if ((uid_t)setfsuid((uid_t)-1) != u->uid || (gid_t)setfsgid((gid_t)-1) != u->gid) {
+		r = identity_take(&id, u);
+		if (r == FERRY_ENOMEM)
+			goto out;
+		if (r != 0) {
 			/* Reading as root instead could be tricked by the user's symlinks: refuse. */
 			flog(FLOG_ERROR, "cannot take the file-system identity of %s", u->name);
-			memset(res, 0, sizeof(*res));
-			goto out;
+			r = 0;
+			goto done;
 		}
 	}
 	for (size_t k = 0; k < files->n && !out.authorized; k++) {
@@ -816,13 +889,17 @@ int authkeys_authorize(const struct ssh_strlist *files, bool strict_modes,
 		if (r != 0)
 			goto out;
 	}
+done:
+	if (switched) {
+		switched = false;
+		if ((r = identity_restore(&id)) != 0)
+			goto out;
+	}
 	*res = out;
 	memset(&out, 0, sizeof(out));
 out:
-	if (switched) {
-		setfsuid(old_fsuid);
-		setfsgid(old_fsgid);
-	}
+	if (switched && identity_restore(&id) != 0 && r == 0)
+		r = FERRY_EPERM;
 	authkeys_result_free(&out);
 	return r;
 }

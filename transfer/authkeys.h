@@ -123,8 +123,11 @@ int authkeys_check_modes(const char *path, uid_t uid, const char *home, char **w
  * first that authorizes q->key. Each entry is expanded; a missing file is skipped quietly;
  * with strict_modes a file failing authkeys_check_modes is skipped with a log line
  * ("Authentication refused: ..."). Running as root, the files are opened with the user's
- * file-system identity (setfsuid/setfsgid, restored before returning), so a symlink cannot
- * make ferryd read a file the user could not. 0 with *res filled, or FERRY_ENOMEM. */
+ * identity (file-system uid and gid via setfsuid/setfsgid, and the user's supplementary
+ * groups via setgroups, all restored before returning), so a symlink cannot make ferryd read
+ * a file the user could not; if that identity cannot be taken, the answer is "not
+ * authorized". 0 with *res filled; FERRY_ENOMEM; FERRY_EPERM if the original identity could
+ * not be restored (the process must not go on serving: end the connection). */
 int authkeys_authorize(const struct ssh_strlist *files, bool strict_modes,
 		       const struct authkeys_user *u, const struct authkeys_query *q,
 		       struct authkeys_result *res) FERRY_MUST_USE;

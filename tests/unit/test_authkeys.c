@@ -378,12 +378,23 @@ static void test_authorize_files(void)
 		CHECK_OK(authkeys_authorize(&files, false, &u, &q, &res));
 		CHECK(!res.authorized);
 		authkeys_result_free(&res);
+		/* Group root may read it, but the user is not in group root: the check runs
+		 * with the user's groups, not ferryd's. */
+		chmod(ak, 0640);
+		CHECK_OK(authkeys_authorize(&files, false, &u, &q, &res));
+		CHECK(!res.authorized);
+		authkeys_result_free(&res);
 		chmod(ak, 0644);
+		gid_t before[256], after[256];
+		int nb = getgroups(256, before);
 		CHECK_OK(authkeys_authorize(&files, true, &u, &q, &res));
 		CHECK(res.authorized);
 		authkeys_result_free(&res);
-		/* The identity is back to root afterwards. */
+		/* The identity is back to root afterwards, groups included. */
 		CHECK(access(ak, W_OK) == 0 && (uid_t)setfsuid((uid_t)-1) == 0);
+		CHECK((gid_t)setfsgid((gid_t)-1) == getegid());
+		int na = getgroups(256, after);
+		CHECK(na == nb && nb >= 0 && memcmp(before, after, (size_t)nb * sizeof(gid_t)) == 0);
 		free(ak);
 	}
 
