@@ -358,8 +358,8 @@ static void on_event(void *arg, struct ferry_conn *conn, const struct ssh_event 
 	case SSH_EV_CHAN_SIGNAL:
 		if (se->started && !se->exited) {
 			int sig = exec_signal_number(ev->str);
-			if (sig > 0)
-				kill(se->child.pid, sig);
+			if (sig > 0 && exec_signal(&se->child, sig) != 0)
+				log_debug1("channel %u: could not deliver signal %s", ev->chan, ev->str);
 		}
 		break;
 	case SSH_EV_CHAN_DATA:
