@@ -149,7 +149,13 @@ int ferryd_main(int argc, char **argv)
 	}
 	flog_set_level(debug && d.opts.log_level < FLOG_DEBUG1 ? FLOG_DEBUG1 : (enum flog_level)d.opts.log_level);
 	char *keymsg = NULL;
-	r = hostkeys_load(&d.opts.host_keys, as_root, &d.host_keys, &d.n_host_keys, &keymsg, &err);
+	/* -t checks, as sshd -t, and creates nothing. */
+	char *state_dir = NULL;
+	r = hostkeys_state_dir(as_root, &state_dir);
+	if (r == 0)
+		r = hostkeys_load_opts(&d.opts.host_keys, state_dir, test_only ? HOSTKEYS_NO_CREATE : 0,
+				       &d.host_keys, &d.n_host_keys, &keymsg, &err);
+	free(state_dir);
 	if (keymsg) {
 		log_info("%s", keymsg);
 		free(keymsg);
