@@ -22,6 +22,7 @@ from make_corpus import (  # noqa: E402  (the shared encodings and the test key'
     ED25519_BLOB, GLOBAL_REQUEST, USERAUTH_SUCCESS, boolean, messages, string, u8, u32)
 
 SERVICE_REQUEST = 5
+EXT_INFO = 7
 USERAUTH_REQUEST = 50
 CHANNEL_OPEN = 90
 TEST_KEY = os.path.join(HERE, '..', 'data', 'keys', 'ed25519')
@@ -79,6 +80,9 @@ def seeds():
     other_key = bytes.fromhex('0000000b7373682d65643235353139') + string(bytes(range(32)))
     return {
         'service': messages(service()),
+        'ext-info-then-password': messages(u8(EXT_INFO) + u32(2) + string('ext-info-in-auth@openssh.com') +
+                                           string('0') + string('ping@openssh.com') + string('0'),
+                                           *ok_pw),
         'none': messages(service(), request('none')),
         'password-ok': messages(*ok_pw),
         'password-wrong-then-ok': messages(service(), password('nope'), password('nope2'),
