@@ -126,7 +126,7 @@ static int auth_failed(struct ssh_server *s, const char *method)
 {
 	if (strcmp(method, "none") != 0 || s->attempts > 1)
 		s->failures++;
-	log_verbose("Failed %s for %s (%u of %u)", method, s->user, s->failures, s->max_auth_tries);
+	log_debug1("userauth: %s failed for %s (%u of %u)", method, s->user, s->failures, s->max_auth_tries);
 	if (s->failures >= s->max_auth_tries)
 		return server_fail(s, FERRY_EAUTH, SSH_DISCONNECT_PROTOCOL_ERROR,
 				   "Too many authentication failures");
@@ -140,7 +140,7 @@ static int auth_succeeded(struct ssh_server *s, const char *method, struct ssh_e
 	if (r)
 		return r;
 	s->state = SAUTH_DONE;
-	log_verbose("Accepted %s for %s", method, s->user);
+	log_debug1("userauth: %s accepted for %s", method, s->user);
 	ev->type = SSH_EV_AUTHENTICATED;
 	ev->str = s->user;
 	*got = true;
