@@ -375,6 +375,13 @@ child_run(const struct exec_request *r, const char *shell, char *const *argv, co
 	sigemptyset(&none);
 	(void)sigprocmask(SIG_SETMASK, &none, NULL);
 
+	if (r->builtin != NULL) {
+		/* Closing the status pipe tells the parent the command is running. */
+		close(report);
+		int rc = r->builtin(r->builtin_arg);
+		fflush(NULL);
+		_exit(rc & 0xff);
+	}
 	static char *const empty_env[] = { NULL };
 	execve(shell, argv, r->env != NULL ? r->env : empty_env);
 	child_report(report, STEP_EXEC, errno);

@@ -23,6 +23,12 @@ struct exec_request {
 				 * exec_build_env); NULL = an empty environment */
 	bool change_user;       /* only when running as root: initgroups, setgid, setuid in the
 				 * child before exec, each checked, and setuid(0) must then fail */
+	/* A built-in command (ferryd's own SFTP server, scp sink/source): when set, the child
+	 * calls builtin(builtin_arg) with stdin/stdout/stderr on the pipes, in the working
+	 * directory, instead of running the shell, and exits with its return value (0..255).
+	 * Everything else above applies as for a shell. */
+	int (*builtin)(void *arg);
+	void *builtin_arg;
 };
 
 /* A running command. Every fd is close-on-exec in this process and blocking (the loop makes

@@ -137,6 +137,37 @@ static void test_command_pipes_and_status(void)
 	CHECK(count_fds() == fds_before);
 }
 
+/* A built-in command: copies stdin to stdout, says where it runs on stderr, exits 7. */
+static int builtin_copy(void *arg)
+{
+	char buf[256];
+	ssize_t n;
+	char cwd[64] = "";
+	if (getcwd(cwd, sizeof(cwd)) == NULL)
+		return 1;
+	dprintf(2, "%s %s", (const char *)arg, cwd);
+	while ((n = read(0, buf, sizeof(buf))) > 0)
+		if (write(1, buf, (size_t)n) != n)
+			return 2;
+	return 7;
+}
+
+static void test_builtin_command(void)
+{
+	int fds_before = count_fds();
+	struct exec_request req = sh_req(NULL);
+	req.home = "/tmp";
+	req.builtin = builtin_copy;
+	req.builtin_arg = (void *)"builtin in";
+	struct run r = run_req(&req, "through the pipes\n");
+	CHECK_OK(r.rc);
+	CHECK_STR(r.out, "through the pipes\n");
+	CHECK_STR(r.err, "builtin in /tmp");
+	CHECK(r.status == 7 && r.signo == 0);
+	run_free(&r);
+	CHECK(count_fds() == fds_before);
+}
+
 static void test_reap_while_running(void)
 {
 	struct exec_request req = sh_req("read x || exit 5");
@@ -587,6 +618,7 @@ int main(void)
 	/* As ferry does: a broken pipe is an error result, not a signal. */
 	signal(SIGPIPE, SIG_IGN);
 	RUN_TEST(test_command_pipes_and_status);
+	RUN_TEST(test_builtin_command);
 	RUN_TEST(test_reap_while_running);
 	RUN_TEST(test_environment_is_exactly_given);
 	RUN_TEST(test_argv);
