@@ -3,6 +3,8 @@
 #include "transfer/cfgutil.h"
 
 #include <arpa/inet.h>
+#include <pwd.h>
+#include <unistd.h>
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
@@ -489,5 +491,23 @@ int cfg_match_host_and_address(const char *host, const char *addr, const char *p
 		*result = 1;
 	else
 		*result = 0;
+	return 0;
+}
+
+/* The home directory of the user we run as: $HOME, else the password database. */
+int cfg_own_home(char **out)
+{
+	const char *h = getenv("HOME");
+	char buf[16384];
+	struct passwd pw, *res = NULL;
+	if (h == NULL || h[0] != '/') {
+		if (getpwuid_r(getuid(), &pw, buf, sizeof(buf), &res) != 0 || res == NULL)
+			return FERRY_ENOENT;
+		h = res->pw_dir;
+	}
+	char *s = strdup(h);
+	if (s == NULL)
+		return FERRY_ENOMEM;
+	*out = s;
 	return 0;
 }

@@ -118,4 +118,8 @@ int cfg_match_address_list(const char *addr, const char *patterns, int *result) 
 int cfg_match_host_and_address(const char *host, const char *addr, const char *patterns,
 			       int *result) FERRY_MUST_USE;
 
+/* The home directory of the user we run as (caller frees): $HOME when it is absolute, else the
+ * password database. 0, FERRY_ENOENT or FERRY_ENOMEM. */
+int cfg_own_home(char **out) FERRY_MUST_USE;
+
 #endif

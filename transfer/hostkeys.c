@@ -15,24 +15,6 @@
 #include "common/text.h"
 #include "crypto/hash.h"
 
-/* The home directory of the user we run as: $HOME, else the password database. */
-static int own_home(char **out)
-{
-	const char *h = getenv("HOME");
-	char buf[16384];
-	struct passwd pw, *res = NULL;
-	if (h == NULL || h[0] != '/') {
-		if (getpwuid_r(getuid(), &pw, buf, sizeof(buf), &res) != 0 || res == NULL)
-			return FERRY_ENOENT;
-		h = res->pw_dir;
-	}
-	char *s = strdup(h);
-	if (s == NULL)
-		return FERRY_ENOMEM;
-	*out = s;
-	return 0;
-}
-
 int hostkeys_state_dir(bool as_root, char **out)
 {
 	char *s = NULL;
@@ -45,7 +27,7 @@ int hostkeys_state_dir(bool as_root, char **out)
 			s = str_printf("%s/ferry", xdg);
 		} else {
 			char *home = NULL;
-			int r = own_home(&home);
+			int r = cfg_own_home(&home);
 			if (r != 0)
 				return r;
 			s = str_printf("%s/.local/state/ferry", strcmp(home, "/") == 0 ? "" : home);

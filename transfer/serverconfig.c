@@ -255,24 +255,6 @@ static int __attribute__((format(printf, 2, 3))) pc_error(const struct pctx *c, 
 	return FERRY_ECONFIG;
 }
 
-/* The home directory of the user we run as: $HOME, else the password database. */
-static int own_home(char **out)
-{
-	const char *h = getenv("HOME");
-	char buf[16384];
-	struct passwd pw, *res = NULL;
-	if (h == NULL || h[0] != '/') {
-		if (getpwuid_r(getuid(), &pw, buf, sizeof(buf), &res) != 0 || res == NULL)
-			return FERRY_ENOENT;
-		h = res->pw_dir;
-	}
-	char *s = strdup(h);
-	if (s == NULL)
-		return FERRY_ENOMEM;
-	*out = s;
-	return 0;
-}
-
 /* A path as sshd stores HostKey and PidFile: "~/" is the home directory, a relative path is
  * taken from the current directory (ferryd later changes to /). Caller frees *out. */
 static int absolute_path(const char *path, char **out, char **errmsg)
@@ -283,7 +265,7 @@ static int absolute_path(const char *path, char **out, char **errmsg)
 		s = strdup(path);
 	} else if (path[0] == '~' && (path[1] == '/' || path[1] == '\0')) {
 		char *home = NULL;
-		if ((r = own_home(&home)) != 0)
+		if ((r = cfg_own_home(&home)) != 0)
 			return r == FERRY_ENOMEM ? r : cfg_errorf(errmsg, "No home directory for %s",
 								  path);
 		s = str_printf("%s%s", strcmp(home, "/") == 0 ? "" : home, path + 1);
@@ -1398,7 +1380,7 @@ int server_config_default_path(bool as_root, char **out)
 			s = str_printf("%s/ferry/ferryd_config", xdg);
 		} else {
 			char *home = NULL;
-			int r = own_home(&home);
+			int r = cfg_own_home(&home);
 			if (r == FERRY_ENOMEM)
 				return r;
 			s = str_printf("%s/.config/ferry/ferryd_config",
