@@ -272,6 +272,28 @@ int chan_reply(struct chan_table *ct, uint32_t id, bool ok)
 	return chan_simple(ct, ch, ok ? SSH_MSG_CHANNEL_SUCCESS : SSH_MSG_CHANNEL_FAILURE);
 }
 
+int chan_global_request(struct chan_table *ct, const char *name, bool want_reply)
+{
+	struct buf *m = &ct->msg;
+	int r;
+	buf_reset(m);
+	if ((r = buf_put_u8(m, SSH_MSG_GLOBAL_REQUEST)) != 0 || (r = buf_put_cstring(m, name)) != 0 ||
+	    (r = buf_put_bool(m, want_reply)) != 0 || (r = send_msg(ct)) != 0)
+		return r;
+	if (want_reply)
+		ct->global_pending++;
+	return 0;
+}
+
+int chan_global_reply(struct chan_table *ct)
+{
+	/* RFC 4254 §4: replies come in the order of the requests that wanted one. */
+	if (ct->global_pending == 0)
+		return chan_err(ct, "reply to a global request we never sent");
+	ct->global_pending--;
+	return 0;
+}
+
 int chan_handle(struct chan_table *ct, uint8_t type, struct buf *m, struct ssh_event *ev, bool *got,
 		struct chan_request *req, bool *is_request)
 {

@@ -35,6 +35,7 @@ struct chan_table {
 	uint32_t window, max_packet;
 	struct chan chans[CHAN_MAX];
 	char *strs[2];              /* strings lent out with the last event */
+	uint32_t global_pending;    /* our global requests still waiting for a reply */
 	char errmsg[256];
 };
 
@@ -78,6 +79,12 @@ int chan_request_begin(struct chan_table *ct, uint32_t id, const char *name, boo
 int chan_request_send(struct chan_table *ct, uint32_t id, bool want_reply) FERRY_MUST_USE;
 /* Answers the peer's oldest unanswered request on the channel (CHANNEL_SUCCESS/FAILURE). */
 int chan_reply(struct chan_table *ct, uint32_t id, bool ok) FERRY_MUST_USE;
+
+/* Global requests (RFC 4254 §4) with no data, e.g. keepalive@openssh.com, counted when they
+ * want a reply; chan_global_reply takes one REQUEST_SUCCESS/FAILURE off the count
+ * (FERRY_EPROTO with ct->errmsg when none was outstanding). */
+int chan_global_request(struct chan_table *ct, const char *name, bool want_reply) FERRY_MUST_USE;
+int chan_global_reply(struct chan_table *ct) FERRY_MUST_USE;
 
 /* Handles CHANNEL_OPEN_CONFIRMATION .. CHANNEL_FAILURE (91-100). Fills ev and sets *got for
  * events; for CHANNEL_REQUEST fills *req (the caller parses the rest of m and owns req->name)

@@ -48,7 +48,6 @@ struct ssh_client {
 	char *banner;
 	bool password_asked;        /* SSH_EV_NEED_PASSWORD given, no answer yet */
 
-	uint32_t global_pending;    /* our global requests still waiting for a reply */
 	struct chan_table ct;
 	struct buf msg;             /* building outgoing messages */
 	char errmsg[512];
@@ -419,22 +418,14 @@ int ssh_chan_consumed(struct ssh_client *c, uint32_t id, size_t n)
 
 int ssh_client_global_request(struct ssh_client *c, const char *name, bool want_reply)
 {
-	struct buf *m = &c->msg;
-	int r;
 	if (c->auth != AUTH_DONE)
 		return FERRY_EINVAL;
-	buf_reset(m);
-	if ((r = buf_put_u8(m, SSH_MSG_GLOBAL_REQUEST)) != 0 || (r = buf_put_cstring(m, name)) != 0 ||
-	    (r = buf_put_bool(m, want_reply)) != 0 || (r = send_msg(c)) != 0)
-		return r;
-	if (want_reply)
-		c->global_pending++;
-	return 0;
+	return chan_global_request(&c->ct, name, want_reply);
 }
 
 uint32_t ssh_client_global_pending(const struct ssh_client *c)
 {
-	return c->global_pending;
+	return c->ct.global_pending;
 }
 
 int ssh_chan_open_session(struct ssh_client *c, uint32_t *id)
@@ -529,13 +520,8 @@ static int handle_conn(struct ssh_client *c, uint8_t type, struct buf *m, struct
 		uint8_t fail = SSH_MSG_REQUEST_FAILURE;
 		return ssh_transport_send(c->t, &fail, 1);
 	}
-	if (type == SSH_MSG_REQUEST_SUCCESS || type == SSH_MSG_REQUEST_FAILURE) {
-		/* RFC 4254 §4: replies come in the order of the requests that wanted one. */
-		if (c->global_pending == 0)
-			return client_fail(c, FERRY_EPROTO, "reply to a global request we never sent");
-		c->global_pending--;
-		return 0;
-	}
+	if (type == SSH_MSG_REQUEST_SUCCESS || type == SSH_MSG_REQUEST_FAILURE)
+		return chan_global_reply(&c->ct) == 0 ? 0 : client_fail(c, FERRY_EPROTO, "%s", c->ct.errmsg);
 	if (type == SSH_MSG_CHANNEL_OPEN) {
 		/* The server may not open channels to us; we allow no forwarding. */
 		const uint8_t *ctype;

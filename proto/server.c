@@ -31,7 +31,6 @@ struct ssh_server {
 	uint32_t failures;
 	uint32_t attempts;
 	bool no_more_sessions;
-	uint32_t global_pending;
 	struct chan_table ct;
 	struct buf msg;
 	char errmsg[512];
@@ -317,7 +316,7 @@ size_t ssh_server_chan_send_room(const struct ssh_server *s, uint32_t id) { retu
 int ssh_server_chan_send_eof(struct ssh_server *s, uint32_t id) { return chan_send_eof(&s->ct, id); }
 int ssh_server_chan_close(struct ssh_server *s, uint32_t id) { return chan_close(&s->ct, id); }
 bool ssh_server_chan_open(const struct ssh_server *s, uint32_t id) { return chan_is_open(&s->ct, id); }
-uint32_t ssh_server_global_pending(const struct ssh_server *s) { return s->global_pending; }
+uint32_t ssh_server_global_pending(const struct ssh_server *s) { return s->ct.global_pending; }
 
 int ssh_server_chan_send(struct ssh_server *s, uint32_t id, uint32_t ext, const uint8_t *p, size_t n,
 			 size_t *sent)
@@ -353,17 +352,9 @@ int ssh_server_chan_exit_signal(struct ssh_server *s, uint32_t id, const char *s
 
 int ssh_server_global_request(struct ssh_server *s, const char *name, bool want_reply)
 {
-	struct buf *m = &s->msg;
-	int r;
 	if (s->state != SAUTH_DONE)
 		return FERRY_EINVAL;
-	buf_reset(m);
-	if ((r = buf_put_u8(m, SSH_MSG_GLOBAL_REQUEST)) != 0 || (r = buf_put_cstring(m, name)) != 0 ||
-	    (r = buf_put_bool(m, want_reply)) != 0 || (r = send_msg(s)) != 0)
-		return r;
-	if (want_reply)
-		s->global_pending++;
-	return 0;
+	return chan_global_request(&s->ct, name, want_reply);
 }
 
 /* RFC 4254 §7.2, §6.1: only session channels are opened here. */
@@ -452,13 +443,9 @@ static int handle_conn(struct ssh_server *s, uint8_t type, struct buf *m, struct
 		uint8_t fail = SSH_MSG_REQUEST_FAILURE;   /* no forwarding; keepalives just get an answer */
 		return ssh_transport_send(s->t, &fail, 1);
 	}
-	if (type == SSH_MSG_REQUEST_SUCCESS || type == SSH_MSG_REQUEST_FAILURE) {
-		if (s->global_pending == 0)
-			return server_fail(s, FERRY_EPROTO, SSH_DISCONNECT_PROTOCOL_ERROR,
-					   "reply to a global request we never sent");
-		s->global_pending--;
-		return 0;
-	}
+	if (type == SSH_MSG_REQUEST_SUCCESS || type == SSH_MSG_REQUEST_FAILURE)
+		return chan_global_reply(&s->ct) == 0 ? 0 :
+		       server_fail(s, FERRY_EPROTO, SSH_DISCONNECT_PROTOCOL_ERROR, "%s", s->ct.errmsg);
 	if (type == SSH_MSG_CHANNEL_OPEN)
 		return handle_channel_open(s, m, ev, got);
 	if (type < SSH_MSG_CHANNEL_OPEN_CONFIRMATION || type > SSH_MSG_CHANNEL_FAILURE)
