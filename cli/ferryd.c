@@ -27,7 +27,7 @@ struct ferryd {
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: ferryd [-Dde] [-f config_file] [-h host_key_file] [-o option] [-p port] [-t]\n");
+	fprintf(stderr, "usage: ferryd [-DdetV] [-f config_file] [-h host_key_file] [-o option] [-p port]\n");
 }
 
 /* One connection, in its own process (or in the listener's with -d). */
@@ -130,8 +130,6 @@ int ferryd_main(int argc, char **argv)
 		usage();
 		goto out;
 	}
-	if (!to_stderr)
-		flog_use_syslog("ferryd");
 	bool as_root = geteuid() == 0;
 	char *path = NULL;
 	if (config_file == NULL && server_config_default_path(as_root, &path) != 0) {
@@ -164,23 +162,12 @@ int ferryd_main(int argc, char **argv)
 		log_error("%s", err ? err : ferry_strerror(r));
 		goto out;
 	}
-	if (test_only) {
-		status = 0;
-		goto out;
-	}
-	if (!foreground && daemon(0, 0) != 0) {
-		log_error("cannot go into the background");
-		goto out;
-	}
 	/* The listener binds every address x port: split the (address, port) list into the two. */
 	size_t n = d.opts.n_listen, naddrs = 0, nports = 0;
 	const char **addrs = calloc(n + 1, sizeof(*addrs));
 	int *ports = calloc(n + 1, sizeof(*ports));
-	if (addrs == NULL || ports == NULL) {
-		free(addrs);
-		free(ports);
-		goto out;
-	}
+	if (addrs == NULL || ports == NULL)
+		goto out_listen;
 	for (size_t i = 0; i < n; i++) {
 		size_t j;
 		for (j = 0; j < naddrs && strcmp(addrs[j], d.opts.listen[i].host) != 0; j++)
@@ -194,9 +181,18 @@ int ferryd_main(int argc, char **argv)
 	}
 	if (naddrs * nports != n) {
 		log_error("ListenAddress lines with their own ports are not supported yet: give ports with Port");
-		free(addrs);
-		free(ports);
-		goto out;
+		goto out_listen;
+	}
+	if (test_only) {
+		status = 0;
+		goto out_listen;
+	}
+	/* Problems found so far went to the terminal; from here on, syslog unless told otherwise. */
+	if (!to_stderr)
+		flog_use_syslog("ferryd");
+	if (!foreground && daemon(0, 0) != 0) {
+		log_error("cannot go into the background");
+		goto out_listen;
 	}
 	struct listener_config lc = {
 		.addrs = addrs, .naddrs = naddrs, .ports = ports, .nports = nports,
@@ -208,13 +204,14 @@ int ferryd_main(int argc, char **argv)
 		.pid_file = debug ? NULL : d.opts.pid_file,
 	};
 	r = listener_run(&lc, serve, &d, &err);
-	free(addrs);
-	free(ports);
 	if (r) {
 		log_error("%s", err ? err : ferry_strerror(r));
-		goto out;
+		goto out_listen;
 	}
 	status = 0;
+out_listen:
+	free(addrs);
+	free(ports);
 out:
 	free(err);
 	for (size_t i = 0; i < d.n_host_keys; i++)
