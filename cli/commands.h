@@ -3,5 +3,7 @@
 #define FERRY_CLI_COMMANDS_H
 
 int cmd_ssh(int argc, char **argv);
+/* hidden: the remote end of legacy scp (scp -t / scp -f) on stdin/stdout */
+int cmd_scp_remote(int argc, char **argv);
 
 #endif

@@ -28,6 +28,8 @@ int main(int argc, char **argv)
 	const char *cmd = argv[1];
 	if (strcmp(cmd, "ssh") == 0)
 		return cmd_ssh(argc - 1, argv + 1);
+	if (strcmp(cmd, "scp-remote") == 0)
+		return cmd_scp_remote(argc - 1, argv + 1);
 	if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
 		printf("ferry " FERRY_VERSION "\n");
 		return 0;
