@@ -549,7 +549,11 @@ int scp_fs_sink_run(int in_fd, int out_fd, const struct scp_fs_sink_opts *o)
 		}
 		rc = scp_sink_next(s, &req);
 		if (rc == FERRY_EAGAIN) {
+			/* What the last lines queued must reach the source before we wait on it. */
 			size_t got = 0;
+			rc = sink_flush(s, out_fd);
+			if (rc != 0)
+				goto out;
 			rc = fd_read_some(in_fd, in, SCP_FS_CHUNK, &got);
 			if (rc != 0 || got == 0) {
 				/* A read error ends the input as EOF would. */
@@ -657,6 +661,10 @@ static int source_await(struct source_ctx *c, struct scp_source_event *ev)
 			emit_message(c->o->message, c->o->message_arg, "lost connection");
 			return source_fail(c, rc);
 		}
+		/* The poll may have queued a line (a C after its T was accepted). */
+		rc = source_flush(c);
+		if (rc != 0)
+			return source_fail(c, rc);
 		size_t got = 0;
 		rc = fd_read_some(c->in_fd, ans, sizeof(ans), &got);
 		if (rc != 0 || got == 0)
