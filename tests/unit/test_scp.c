@@ -2,13 +2,17 @@
  * parses, every refusal, the source's lines and answers, both wired together, and the remote
  * command line parser (transfer/scp-serve.c). */
 #include "proto/scp.h"
+#include "transfer/scp-fs.h"
 #include "transfer/scp-serve.h"
 #include "check.h"
 
+#include <dirent.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* --- a scripted run of the sink ----------------------------------------------------------- */
@@ -811,6 +815,279 @@ static void test_encode_error_and_names(void)
 	CHECK(!scp_name_is_safe("a\0b", 3));
 }
 
+
+/* --- the remote command line -------------------------------------------------------------- */
+
+/* Splits cmd; returns the words joined with '|' or "NO". */
+static const char *split(const char *cmd)
+{
+	static char out[1024];
+	int argc = 0;
+	char **argv = NULL;
+	if (!scp_is_scp_command(cmd, &argc, &argv))
+		return "NO";
+	out[0] = '\0';
+	CHECK(argv[argc] == NULL);
+	for (int i = 0; i < argc; i++) {
+		if (i > 0)
+			strncat(out, "|", sizeof(out) - strlen(out) - 1);
+		strncat(out, argv[i], sizeof(out) - strlen(out) - 1);
+	}
+	scp_command_free(argv);
+	return out;
+}
+
+static void test_command_split(void)
+{
+	CHECK_STR(split("scp -t /tmp/x"), "scp|-t|/tmp/x");
+	CHECK_STR(split("  scp\t-r -p -d -t -- -odd  "), "scp|-r|-p|-d|-t|--|-odd");
+	CHECK_STR(split("/usr/bin/scp -f a b"), "/usr/bin/scp|-f|a|b");
+	CHECK_STR(split("scp -vpf 'my file' \"other file\" back\\ slash"),
+		  "scp|-vpf|my file|other file|back slash");
+	CHECK_STR(split("scp -t ''"), "scp|-t|");
+	CHECK_STR(split("scp -f 'a\"b' \"c'd\" \"e\\\"f\" \"g\\h\" \"\\$x\" \\$y"),
+		  "scp|-f|a\"b|c'd|e\"f|g\\h|$x|$y");
+	CHECK_STR(split("scp -f a'b'\"c\"d"), "scp|-f|abcd");
+	CHECK_STR(split("scp -f a=b % ! ^ , :"), "scp|-f|a=b|%|!|^|,|:");
+	/* not scp's remote end */
+	CHECK_STR(split("ls -t"), "NO");
+	CHECK_STR(split("scp host:x ."), "NO");
+	CHECK_STR(split("scp -- -t"), "NO");
+	CHECK_STR(split("sscp -t x"), "NO");
+	CHECK_STR(split("bin/scp -t x"), "NO");
+	CHECK_STR(split("'scp' -t x"), "scp|-t|x");
+	CHECK_STR(split(""), "NO");
+	CHECK_STR(split("FOO=1 scp -t x"), "NO");
+	/* anything the shell would act on goes to the shell */
+	static const char *const shellish[] = {
+		"scp -t x; rm -rf /", "scp -t $(id)", "scp -t `id`", "scp -t $HOME", "scp -t x | cat",
+		"scp -t x & ", "scp -t x > y", "scp -t < y x", "scp -t x\nid", "scp -t x #c",
+		"scp -f {a,b}", "scp -f (a)", "scp -t x && id", "scp -t 'unterminated",
+		"scp -t \"unterminated", "scp -t \"$(id)\"", "scp -t \"`id`\"", "scp -t x\\",
+		"scp -t a\\\nb", "scp -t \"a\\\nb\"",
+	};
+	for (size_t i = 0; i < sizeof(shellish) / sizeof(shellish[0]); i++) {
+		const char *got = split(shellish[i]);
+		CHECK_STR(got, "NO");
+		if (strcmp(got, "NO") != 0)
+			fprintf(stderr, "  taken: %s\n", shellish[i]);
+	}
+	/* quoted, they are plain characters */
+	CHECK_STR(split("scp -t 'x; rm -rf /' \"a|b\" c\\&d '#e' \\#f"),
+		  "scp|-t|x; rm -rf /|a|b|c&d|#e|#f");
+	CHECK_STR(split("scp -t a#b"), "scp|-t|a#b");
+}
+
+static void test_command_expansions(void)
+{
+	char dir[] = "/tmp/ferry-test-scp-XXXXXX";
+	char cwd[4096];
+	CHECK(mkdtemp(dir) != NULL);
+	CHECK(getcwd(cwd, sizeof(cwd)) != NULL);
+	CHECK(chdir(dir) == 0);
+	static const char *const names[] = { "a1", "a2", "b", "a*", ".a3" };
+	for (size_t i = 0; i < 5; i++) {
+		FILE *f = fopen(names[i], "w");
+		CHECK(f != NULL);
+		if (f)
+			fclose(f);
+	}
+	CHECK_STR(split("scp -f a?"), "scp|-f|a*|a1|a2");
+	CHECK_STR(split("scp -f a[0-9] b"), "scp|-f|a1|a2|b");
+	CHECK_STR(split("scp -f 'a*'"), "scp|-f|a*");        /* quoted: that one file */
+	CHECK_STR(split("scp -f a\\*"), "scp|-f|a*");
+	CHECK_STR(split("scp -f \"a\"*"), "scp|-f|a*|a1|a2");
+	CHECK_STR(split("scp -f c*"), "scp|-f|c*");          /* no match: as it is */
+	CHECK_STR(split("scp -f *"), "scp|-f|a*|a1|a2|b");   /* no dot files */
+	CHECK_STR(split("scp -t ["), "scp|-t|[");
+
+	char *old = getenv("HOME") ? strdup(getenv("HOME")) : NULL;
+	setenv("HOME", dir, 1);
+	char want[512];
+	snprintf(want, sizeof(want), "scp|-t|%s/x", dir);
+	CHECK_STR(split("scp -t ~/x"), want);
+	snprintf(want, sizeof(want), "scp|-t|%s", dir);
+	CHECK_STR(split("scp -t ~"), want);
+	snprintf(want, sizeof(want), "scp|-f|%s/a1|%s/a2", dir, dir);
+	CHECK_STR(split("scp -f ~/a[12]"), want);
+	CHECK_STR(split("scp -t '~/x'"), "scp|-t|~/x");
+	CHECK_STR(split("scp -t \\~/x"), "scp|-t|~/x");
+	CHECK_STR(split("scp -t a~/x"), "scp|-t|a~/x");
+	CHECK_STR(split("scp -t ~no-such-user-here/x"), "scp|-t|~no-such-user-here/x");
+	CHECK_STR(split("scp -t ~root/x"), "scp|-t|/root/x");
+	if (old != NULL)
+		setenv("HOME", old, 1);
+	else
+		unsetenv("HOME");
+	free(old);
+
+	for (size_t i = 0; i < 5; i++)
+		unlink(names[i]);
+	CHECK(chdir(cwd) == 0);
+	CHECK(rmdir(dir) == 0);
+}
+
+/* --- the file system side, over pipes ------------------------------------------------------ */
+
+/* A pipe holding all of input, its write end closed: what a source would send, then EOF. */
+static int input_pipe(const void *input, size_t n)
+{
+	int fds[2];
+	if (pipe(fds) != 0)
+		return -1;
+	CHECK(write(fds[1], input, n) == (ssize_t)n);
+	close(fds[1]);
+	return fds[0];
+}
+
+/* Reads what is in fd now (the write end must be closed). */
+static size_t drain(int fd, uint8_t *out, size_t cap)
+{
+	size_t n = 0;
+	ssize_t r;
+	while (n < cap && (r = read(fd, out + n, cap - n)) > 0)
+		n += (size_t)r;
+	return n;
+}
+
+/* Runs `scp -t`-like sink argv over input; returns the status, the answers in out. */
+static int serve(int argc, char **argv, const void *input, size_t n, uint8_t *out, size_t *outlen,
+		 char **errmsg)
+{
+	int in = input_pipe(input, n);
+	int o[2];
+	CHECK(pipe(o) == 0);
+	int status = scp_serve_fds(in, o[1], argc, argv, errmsg);
+	close(o[1]);
+	close(in);
+	*outlen = drain(o[0], out, 4096);
+	close(o[0]);
+	return status;
+}
+
+static size_t count_entries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	size_t n = 0;
+	struct dirent *de;
+	if (d == NULL)
+		return 0;
+	while ((de = readdir(d)) != NULL)
+		n += strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0;
+	closedir(d);
+	return n;
+}
+
+static void test_serve_sink(void)
+{
+	char dir[] = "/tmp/ferry-test-scp-XXXXXX";
+	char path[512];
+	uint8_t out[4096];
+	size_t outlen = 0;
+	char *err = NULL;
+	struct stat st;
+	CHECK(mkdtemp(dir) != NULL);
+
+	char *argv1[] = { "scp", "-pt", dir, NULL };
+	static const char ok[] = "T1000000000 0 1100000000 0\nC0604 3 f\nabc\0";
+	CHECK(serve(3, argv1, ok, sizeof(ok) - 1, out, &outlen, &err) == 0);
+	CHECK(err == NULL);
+	CHECK(outlen == 4 && memcmp(out, "\0\0\0\0", 4) == 0);
+	snprintf(path, sizeof(path), "%s/f", dir);
+	CHECK(stat(path, &st) == 0 && st.st_size == 3 && (st.st_mode & 07777) == 0604 &&
+	      st.st_mtime == 1000000000 && st.st_atime == 1100000000);
+
+	/* a file cut short: nothing left behind, neither the file nor its partial copy */
+	char *argv2[] = { "scp", "-t", "--", dir, NULL };
+	static const char shortf[] = "C0644 100 cut\nabc";
+	CHECK(serve(4, argv2, shortf, sizeof(shortf) - 1, out, &outlen, &err) == 1);
+	snprintf(path, sizeof(path), "%s/cut", dir);
+	CHECK(stat(path, &st) != 0);
+	CHECK(count_entries(dir) == 1);
+	/* the same over an existing file: it stays as it was */
+	static const char shortf2[] = "C0644 100 f\nxyz";
+	CHECK(serve(4, argv2, shortf2, sizeof(shortf2) - 1, out, &outlen, &err) == 1);
+	snprintf(path, sizeof(path), "%s/f", dir);
+	FILE *f = fopen(path, "r");
+	char got[8] = { 0 };
+	CHECK(f != NULL && fread(got, 1, sizeof(got), f) == 3);
+	if (f)
+		fclose(f);
+	CHECK_STR(got, "abc");
+	CHECK(count_entries(dir) == 1);
+
+	/* command line errors: nothing sent, a message for stderr */
+	char *argv3[] = { "scp", "-x", "-t", dir, NULL };
+	CHECK(serve(4, argv3, "", 0, out, &outlen, &err) == 1);
+	CHECK(outlen == 0);
+	CHECK(err != NULL && strstr(err, "unknown option -- x") != NULL);
+	free(err);
+	err = NULL;
+	char *argv4[] = { "scp", "-r", dir, NULL };
+	CHECK(serve(3, argv4, "", 0, out, &outlen, &err) == 1);
+	CHECK(outlen == 0 && err != NULL);
+	free(err);
+	err = NULL;
+	/* two targets: said through the protocol */
+	char *argv5[] = { "scp", "-t", dir, dir, NULL };
+	CHECK(serve(4, argv5, "", 0, out, &outlen, &err) == 1);
+	CHECK(outlen == 23 && memcmp(out, "\1scp: ambiguous target\n", 23) == 0);
+	CHECK(err == NULL);
+	/* -d with a target that is not a directory */
+	char *argv6[] = { "scp", "-d", "-t", path, NULL };
+	CHECK(serve(4, argv6, "", 0, out, &outlen, &err) == 1);
+	CHECK(outlen > 1 && out[0] == 1 && memmem(out, outlen, "Not a directory", 15) != NULL);
+
+	/* -f sends the file back as it is */
+	/* (reading the file above may have moved its atime, so set it again; -p first) */
+	static const char answers[] = "\0\0\0\0";
+	struct timespec ts[2] = { { .tv_sec = 1100000000 }, { .tv_sec = 1000000000 } };
+	CHECK(utimensat(AT_FDCWD, path, ts, 0) == 0);
+	char *argv8[] = { "scp", "-p", "-f", path, NULL };
+	CHECK(serve(4, argv8, answers, sizeof(answers) - 1, out, &outlen, &err) == 0);
+	static const char with_t[] = "T1000000000 0 1100000000 0\nC0604 3 f\nabc\0";
+	CHECK(outlen == sizeof(with_t) - 1 && memcmp(out, with_t, outlen) == 0);
+	char *argv7[] = { "scp", "-f", path, NULL };
+	CHECK(serve(3, argv7, answers, sizeof(answers) - 1, out, &outlen, &err) == 0);
+	CHECK(outlen == 14 && memcmp(out, "C0604 3 f\nabc\0", 14) == 0);
+	/* a directory without -r, and a missing file: warnings, status 1 */
+	char missing[600];
+	snprintf(missing, sizeof(missing), "%s/missing", dir);
+	char *argv9[] = { "scp", "-f", dir, missing, NULL };
+	CHECK(serve(4, argv9, answers, sizeof(answers) - 1, out, &outlen, &err) == 1);
+	CHECK(memmem(out, outlen, ": not a regular file\n", 21) != NULL);
+	CHECK(memmem(out, outlen, "missing: No such file or directory\n", 35) != NULL);
+
+	unlink(path);
+	CHECK(rmdir(dir) == 0);
+}
+
+static void test_fs_sink_patterns(void)
+{
+	char dir[] = "/tmp/ferry-test-scp-XXXXXX";
+	CHECK(mkdtemp(dir) != NULL);
+	static const char *const pats[] = { "wanted.txt" };
+	struct scp_fs_sink_opts o = {
+		.target = dir, .patterns = pats, .npatterns = 1, .verbose_fd = -1,
+	};
+	static const char evil[] = "C0644 6 .bashrc\nevil!\n\0";
+	int in = input_pipe(evil, sizeof(evil) - 1);
+	int out = open("/dev/null", O_WRONLY);
+	CHECK_RC(scp_fs_sink_run(in, out, &o), FERRY_EPROTO);
+	close(in);
+	CHECK(count_entries(dir) == 0);
+	static const char good[] = "C0644 5 wanted.txt\nfine\n\0";
+	in = input_pipe(good, sizeof(good) - 1);
+	CHECK_OK(scp_fs_sink_run(in, out, &o));
+	close(in);
+	close(out);
+	CHECK(count_entries(dir) == 1);
+	char path[600];
+	snprintf(path, sizeof(path), "%s/wanted.txt", dir);
+	unlink(path);
+	CHECK(rmdir(dir) == 0);
+}
+
 int main(void)
 {
 	RUN_TEST(test_sink_one_file);
@@ -838,5 +1115,9 @@ int main(void)
 	RUN_TEST(test_source_answers);
 	RUN_TEST(test_source_to_sink);
 	RUN_TEST(test_encode_error_and_names);
+	RUN_TEST(test_command_split);
+	RUN_TEST(test_command_expansions);
+	RUN_TEST(test_serve_sink);
+	RUN_TEST(test_fs_sink_patterns);
 	return check_report();
 }
