@@ -12,6 +12,7 @@ static void usage(void)
 		"\n"
 		"commands:\n"
 		"  ssh       run a command on a remote host (OpenSSH's ssh command line)\n"
+		"  sftp-server  serve SFTP on stdin/stdout (OpenSSH's sftp-server command line)\n"
 		"  version   print ferry's version\n"
 		"\n"
 		"See ferry-ssh(1) in docs/ for the options.\n");
@@ -30,6 +31,8 @@ int main(int argc, char **argv)
 		return cmd_ssh(argc - 1, argv + 1);
 	if (strcmp(cmd, "scp-remote") == 0)
 		return cmd_scp_remote(argc - 1, argv + 1);
+	if (strcmp(cmd, "sftp-server") == 0)
+		return cmd_sftp_server(argc - 1, argv + 1);
 	if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
 		printf("ferry " FERRY_VERSION "\n");
 		return 0;

@@ -211,3 +211,66 @@ void xxh3_128(const void *p, size_t n, uint8_t out[16])
 	for (size_t i = 0; i < 16; i++)
 		out[i] = canon.digest[i];
 }
+
+struct xxh3_ctx {
+	XXH3_state_t *state;
+	bool bits128;
+};
+
+int xxh3_new(bool bits128, struct xxh3_ctx **out)
+{
+	struct xxh3_ctx *c = calloc(1, sizeof(*c));
+	if (c == NULL)
+		return FERRY_ENOMEM;
+	c->state = XXH3_createState();
+	if (c->state == NULL) {
+		free(c);
+		return FERRY_ENOMEM;
+	}
+	c->bits128 = bits128;
+	xxh3_reset(c);
+	*out = c;
+	return 0;
+}
+
+void xxh3_reset(struct xxh3_ctx *ctx)
+{
+	/* Resetting with the default secret cannot fail. */
+	if (ctx->bits128)
+		(void)XXH3_128bits_reset(ctx->state);
+	else
+		(void)XXH3_64bits_reset(ctx->state);
+}
+
+void xxh3_update(struct xxh3_ctx *ctx, const void *p, size_t n)
+{
+	if (n == 0)
+		return;
+	if (ctx->bits128)
+		(void)XXH3_128bits_update(ctx->state, p, n);
+	else
+		(void)XXH3_64bits_update(ctx->state, p, n);
+}
+
+void xxh3_digest(const struct xxh3_ctx *ctx, uint8_t *out)
+{
+	if (ctx->bits128) {
+		XXH128_canonical_t canon;
+		XXH128_canonicalFromHash(&canon, XXH3_128bits_digest(ctx->state));
+		for (size_t i = 0; i < 16; i++)
+			out[i] = canon.digest[i];
+	} else {
+		XXH64_canonical_t canon;
+		XXH64_canonicalFromHash(&canon, XXH3_64bits_digest(ctx->state));
+		for (size_t i = 0; i < 8; i++)
+			out[i] = canon.digest[i];
+	}
+}
+
+void xxh3_free(struct xxh3_ctx *ctx)
+{
+	if (ctx == NULL)
+		return;
+	XXH3_freeState(ctx->state);
+	free(ctx);
+}

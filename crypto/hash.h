@@ -2,6 +2,7 @@
 #ifndef FERRY_CRYPTO_HASH_H
 #define FERRY_CRYPTO_HASH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -41,5 +42,17 @@ void crypto_wipe(void *p, size_t n);
 /* XXH3 digests of a buffer: 64-bit, and 128-bit as 16 big-endian bytes (canonical form). */
 uint64_t xxh3_64(const void *p, size_t n);
 void xxh3_128(const void *p, size_t n, uint8_t out[16]);
+
+/* Streaming XXH3 (64- or 128-bit) for data too large to hash in one piece; the digest is the
+ * same as the one-shot functions give: 8 bytes (big-endian) or 16 (canonical form). */
+struct xxh3_ctx;
+/* Creates a context for the 128-bit digest if bits128, else the 64-bit one. *out on success. */
+int xxh3_new(bool bits128, struct xxh3_ctx **out) FERRY_MUST_USE;
+void xxh3_update(struct xxh3_ctx *ctx, const void *p, size_t n);
+/* Writes 8 or 16 bytes to out; the context may be updated further afterwards. */
+void xxh3_digest(const struct xxh3_ctx *ctx, uint8_t *out);
+/* Starts over, as a new context would. */
+void xxh3_reset(struct xxh3_ctx *ctx);
+void xxh3_free(struct xxh3_ctx *ctx);
 
 #endif
