@@ -575,11 +575,8 @@ static void sink_status(struct scp_sink *s, struct scp_sink_req *req, bool *yiel
 		sink_protocol_error(s, "line too long");
 		return;
 	}
-	if (rc == 0) {
-		if (s->eof)
-			sink_end(s, FERRY_ECLOSED, true, "lost connection");
-		return;
-	}
+	if (rc == 0)
+		return;     /* the rest of the message is still to come */
 	/* 1 or 2 and a message; any other byte starts a message too (the source is confused). */
 	char c = s->line[0];
 	size_t skip = (c == SCP_WARN || c == SCP_FATAL) ? 1 : 0;
@@ -691,7 +688,7 @@ int scp_sink_next(struct scp_sink *s, struct scp_sink_req *req)
 			return 0;
 		}
 		case SK_STATUS:
-			if (s->line_len == 0 && s->in_pos == s->in_len) {
+			if (s->in_pos == s->in_len) {
 				if (!s->eof)
 					return FERRY_EAGAIN;
 				sink_end(s, FERRY_ECLOSED, true, "lost connection");

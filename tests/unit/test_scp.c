@@ -467,6 +467,16 @@ static void test_sink_source_error_after_data(void)
 			 "DONE 0\n");
 	CHECK_OUT("\0\0\0\0\0");
 	CHECK(r.errors == 1);
+	/* the status message in pieces (once looped forever waiting for its end) */
+	static const char pieces[] = "C0644 3 bad\nabc\1scp: bad: Input/output error\nC0644 1 good\nx\0";
+	sink_script(&plain, NULL, pieces, sizeof(pieces) - 1, 3, &r);
+	CHECK_STR(r.log, "FILE bad 0644 3 @0\nDATA 0+3 'abc'\n"
+			 "MSG scp: bad: Input/output error\nEND bad incomplete\nFILE good 0644 1 @0\n"
+			 "DATA 0+1 'x'\nEND good complete\nDONE 0\n");
+	static const char cut[] = "C0644 3 bad\nabc\1scp: bad: Inp";
+	sink_script(&plain, NULL, cut, sizeof(cut) - 1, 3, &r);
+	CHECK_STR(r.log, "FILE bad 0644 3 @0\nDATA 0+3 'abc'\nEND bad incomplete\n"
+			 "DONE -9 lost connection\n");
 	/* a fatal status ends it */
 	SINK("C0644 3 bad\nabc\2scp: gone\n");
 	CHECK_STR(r.log, "FILE bad 0644 3 @0\nDATA 0+3 'abc'\nMSG! scp: gone\nEND bad incomplete\n"
