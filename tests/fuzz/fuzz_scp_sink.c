@@ -3,7 +3,8 @@
  * bit 2: the executor refuses every third FILE/DIR; bit 3: a write fails in every file), one
  * byte choosing where the rest is cut into pieces, then the bytes from the source. Checks the
  * sink's promises as it goes: only safe names, never more data than announced, DIR_END only
- * for an entered directory. */
+ * for an entered directory. With bit 4 set the bytes are instead a hostile sink's answers to a
+ * source sending a small fixed tree (the source's answer reader). */
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -104,6 +105,67 @@ static void take_output(struct scp_sink *s)
 	scp_sink_output_consume(s, n);
 }
 
+/* A source sends: dir "d" { file "f" (5 bytes), dir "e" { file "g" (0 bytes) } }, file "h",
+ * with -p, reading the answers from data in pieces; it stops at a fatal answer or EOF. */
+static void fuzz_source(const uint8_t *data, size_t size, size_t piece)
+{
+	struct scp_source_config cfg = { .preserve = true };
+	struct scp_source *src = NULL;
+	struct scp_times t = { .mtime = 1, .atime = 2 };
+	struct scp_source_event ev;
+	size_t pos = 0;
+	int step = 0;
+
+	if (scp_source_new(&cfg, &src) != 0)
+		return;
+	for (int guard = 0; guard < 100000; guard++) {
+		const uint8_t *p;
+		size_t n;
+		scp_source_output(src, &p, &n);
+		scp_source_output_consume(src, n);
+		int rc = scp_source_poll(src, &ev);
+		if (rc == FERRY_EAGAIN) {
+			if (pos == size) {
+				scp_source_input_eof(src);
+				continue;
+			}
+			n = size - pos < piece ? size - pos : piece;
+			if (scp_source_input(src, data + pos, n) != 0)
+				break;
+			pos += n;
+			continue;
+		}
+		if (rc != 0 || ev.reply == SCP_FATAL)
+			break;
+		PROMISE(ev.text != NULL);
+		if (ev.reply == SCP_WARN && (ev.step == SCP_STEP_DIR || ev.step == SCP_STEP_FILE)) {
+			/* refused: skip it (a refused directory is not entered, so skip its E) */
+			if (step == 1)
+				step = 6;
+			else if (step == 2 || step == 4)
+				step++;
+		}
+		switch (step++) {
+		case 0: rc = scp_source_dir(src, "d", 0755, &t); break;
+		case 1: rc = scp_source_file(src, "f", 0644, 5, &t); break;
+		case 2: rc = scp_source_data(src, (const uint8_t *)"hello", 5);
+			if (rc == 0)
+				rc = scp_source_file_end(src, NULL);
+			break;
+		case 3: rc = scp_source_dir(src, "e", 0700, NULL); break;
+		case 4: rc = scp_source_file(src, "g", 0600, 0, NULL); break;
+		case 5: rc = scp_source_file_end(src, "g: read error"); break;
+		case 6: rc = scp_source_dir_end(src); break;
+		case 7: rc = scp_source_dir_end(src); break;
+		case 8: rc = scp_source_file(src, "h", 0644, 0, &t); break;
+		default: rc = -1; break;
+		}
+		if (rc != 0)
+			break;
+	}
+	scp_source_free(src);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const char *const pats[] = { "wanted*", "x" };
@@ -116,6 +178,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	unsigned cut = data[1];
 	data += 2;
 	size -= 2;
+	if (r.flags & 16) {
+		fuzz_source(data, size, cut == 0 ? size + 1 : 1 + cut % 64);
+		return 0;
+	}
 	struct scp_sink_config cfg = {
 		.recursive = r.flags & 1,
 		.patterns = (r.flags & 2) ? pats : NULL,

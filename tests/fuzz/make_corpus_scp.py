@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Writes the seeds of fuzz_scp_sink (tests/fuzz/corpus/scp_sink/*.bin): a flags byte, a cut
 byte, then what an scp source sends (docs/internals/scp.md): files, times, directories,
-messages, and the hostile lines the sink must refuse.
+messages, and the hostile lines the sink must refuse; with flag 16, a sink's answers to a
+source instead.
 
 Run from anywhere: python3 tests/fuzz/make_corpus_scp.py [output dir, default: corpus/scp_sink].
 """
@@ -11,7 +12,7 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
-R, PATTERNS, REFUSE, WRITE_FAIL = 1, 2, 4, 8
+R, PATTERNS, REFUSE, WRITE_FAIL, SOURCE = 1, 2, 4, 8, 16
 
 SEEDS = {
     'one-file': (0, 0, b'C0644 3 ok\nabc\0'),
@@ -36,6 +37,11 @@ SEEDS = {
     'first-line-garbage': (0, 0, b'bash: scp: command not found\n'),
     'e-at-top': (0, 0, b'E\nC0644 1 x\nx\0'),
     'eof-in-dirs': (R, 0, b'D0755 0 a\nD0700 0 b\nC0644 1 f\nx\0'),
+    # answers to the fixed tree a source sends (the target's bit 4)
+    'source-all-ok': (SOURCE, 0, b'\0' * 40),
+    'source-refusals': (SOURCE, 2, b'\0\0\0\0\x01scp: f: Permission denied\n' + b'\0' * 30),
+    'source-fatal': (SOURCE, 1, b'\0\0\x02scp: protocol error: bad mode\n'),
+    'source-odd-byte': (SOURCE, 0, b'\0Xwhat\n'),
 }
 
 
