@@ -230,8 +230,9 @@ static bool split_command(const char *cmd, struct words *ws)
 	return true;
 }
 
-/* XCU §2.6.1: an unquoted ~ or ~login up to the first '/' becomes the home directory ($HOME
- * for ~ alone). An unknown login is left as it is. Returns the new word or NULL. */
+/* XCU §2.6.1: an unquoted ~ or ~login up to the first '/' becomes the home directory (for ~
+ * alone the effective user's, as $HOME is in a login session). An unknown login is left as it
+ * is. Returns the new word or NULL. */
 static char *expand_tilde(const struct word *w, bool *changed)
 {
 	size_t end = 0;
@@ -246,11 +247,10 @@ static char *expand_tilde(const struct word *w, bool *changed)
 	}
 	const char *home = NULL;
 	if (end == 1) {
-		home = getenv("HOME");
-		if (home == NULL || home[0] == '\0') {
-			struct passwd *pw = getpwuid(geteuid());
-			home = pw ? pw->pw_dir : NULL;
-		}
+		/* The shell would use $HOME, which a login sets from the user's passwd entry; a
+		 * server calling this may still carry its own HOME, so the entry comes first. */
+		struct passwd *pw = getpwuid(geteuid());
+		home = pw && pw->pw_dir && pw->pw_dir[0] ? pw->pw_dir : getenv("HOME");
 	} else {
 		char *login = strndup(w->s + 1, end - 1);
 		if (login == NULL)

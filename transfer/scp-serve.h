@@ -20,7 +20,7 @@ int scp_serve_fds(int in_fd, int out_fd, int argc, char **argv, char **errmsg);
  * quotes, double quotes and backslashes quote; quotes are removed) and says whether it runs
  * scp's remote end: the first word "scp" (or an absolute path ending in "/scp") and a -t or
  * -f among the options. As the shell would, an unquoted ~ or ~user at the start of a word
- * becomes that home directory, and a word with unquoted * ? [ is replaced by the names it
+ * becomes that home directory (~ alone: the effective user's, from the passwd database), and a word with unquoted * ? [ is replaced by the names it
  * matches (sorted; left as it is when nothing matches): so call this as the user, in the
  * directory the shell would have started in. A command with anything else a shell would act
  * on outside quotes ($, backticks, ;, |, &, <, >, (, ), {, }, a newline, a word starting with

@@ -8,6 +8,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -911,25 +912,39 @@ static void test_command_expansions(void)
 	CHECK_STR(split("scp -f *"), "scp|-f|a*|a1|a2|b");   /* no dot files */
 	CHECK_STR(split("scp -t ["), "scp|-t|[");
 
-	char *old = getenv("HOME") ? strdup(getenv("HOME")) : NULL;
-	setenv("HOME", dir, 1);
-	char want[512];
-	snprintf(want, sizeof(want), "scp|-t|%s/x", dir);
+	/* ~ is the effective user's home from the passwd database */
+	struct passwd *pw = getpwuid(geteuid());
+	const char *home = pw ? pw->pw_dir : "?";
+	char want[2048];
+	snprintf(want, sizeof(want), "scp|-t|%s/x", home);
 	CHECK_STR(split("scp -t ~/x"), want);
-	snprintf(want, sizeof(want), "scp|-t|%s", dir);
+	snprintf(want, sizeof(want), "scp|-t|%s", home);
 	CHECK_STR(split("scp -t ~"), want);
-	snprintf(want, sizeof(want), "scp|-f|%s/a1|%s/a2", dir, dir);
-	CHECK_STR(split("scp -f ~/a[12]"), want);
+	/* a pattern after ~: the home part is taken literally, the rest matched */
+	char rel[600], cmd[800];
+	size_t hl = strlen(home);
+	if (strncmp(dir, home, hl) == 0 && dir[hl] == '/') {
+		snprintf(rel, sizeof(rel), "%s", dir + hl);
+	} else {
+		/* the temp dir is not under home: reach it with ../ from there */
+		snprintf(rel, sizeof(rel), "/");
+		for (const char *q = home; *q; q++)
+			if (*q == '/' && q[1] != '\0')
+				strncat(rel, "../", sizeof(rel) - strlen(rel) - 1);
+		strncat(rel, dir + 1, sizeof(rel) - strlen(rel) - 1);
+	}
+	snprintf(cmd, sizeof(cmd), "scp -f ~%s/a[12]", rel);
+	snprintf(want, sizeof(want), "scp|-f|%s%s/a1|%s%s/a2", home, rel, home, rel);
+	CHECK_STR(split(cmd), want);
 	CHECK_STR(split("scp -t '~/x'"), "scp|-t|~/x");
 	CHECK_STR(split("scp -t \\~/x"), "scp|-t|~/x");
 	CHECK_STR(split("scp -t a~/x"), "scp|-t|a~/x");
 	CHECK_STR(split("scp -t ~no-such-user-here/x"), "scp|-t|~no-such-user-here/x");
-	CHECK_STR(split("scp -t ~root/x"), "scp|-t|/root/x");
-	if (old != NULL)
-		setenv("HOME", old, 1);
-	else
-		unsetenv("HOME");
-	free(old);
+	struct passwd *root = getpwnam("root");
+	if (root != NULL) {
+		snprintf(want, sizeof(want), "scp|-t|%s/x", root->pw_dir);
+		CHECK_STR(split("scp -t ~root/x"), want);
+	}
 
 	for (size_t i = 0; i < 5; i++)
 		unlink(names[i]);
