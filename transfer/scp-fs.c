@@ -188,6 +188,42 @@ static void sink_file_close(struct sink_ctx *c, bool discard)
 	c->file_open = false;
 }
 
+/* Where a file written to path really lands: path itself, or, when path is a symlink (even
+ * one that names nothing yet), what it names, link after link, as open(2) would follow them.
+ * The link itself stays. Returns a new string (caller frees), or NULL with errno set. */
+static char *resolve_links(const char *path)
+{
+	char *p = strdup(path);
+	struct stat lst;
+
+	for (int hops = 0; p != NULL; hops++) {
+		if (lstat(p, &lst) != 0 || !S_ISLNK(lst.st_mode))
+			return p;       /* not there (a new file) or not a link */
+		if (hops >= 40) {
+			free(p);
+			errno = ELOOP;
+			return NULL;
+		}
+		char target[PATH_MAX];
+		ssize_t n = readlink(p, target, sizeof(target) - 1);
+		if (n < 0) {
+			free(p);
+			return NULL;
+		}
+		target[n] = '\0';
+		char *next;
+		const char *slash = strrchr(p, '/');
+		if (target[0] == '/' || slash == NULL)
+			next = strdup(target);
+		else
+			next = str_printf("%.*s%s", (int)(slash - p + 1), p, target);
+		free(p);
+		p = next;
+	}
+	errno = ENOMEM;
+	return NULL;
+}
+
 /* A partial file next to final: "<final>.ferry-partial-XXXXXX", or ".ferry-partial-XXXXXX"
  * in the same directory when the long form would not fit in a name. Returns the fd and the
  * name (caller frees) or -1 with errno set. */
@@ -220,7 +256,7 @@ static int sink_make_partial(const char *final, char **tmp_out)
 static enum scp_reply sink_open_file(struct sink_ctx *c, const struct scp_sink_req *req)
 {
 	char *path = sink_item_path(c, req->depth, req->name);
-	struct stat st, lst;
+	struct stat st;
 	bool in_place = false;
 	enum scp_reply r = SCP_OK;
 	int fd = -1;
@@ -247,12 +283,9 @@ static enum scp_reply sink_open_file(struct sink_ctx *c, const struct scp_sink_r
 			c->f.existed = true;
 			c->f.old = st;
 			/* Through a symlink the file it names is replaced, the link stays. */
-			if (lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode))
-				c->f.final = realpath(path, NULL);
-			else
-				c->f.final = strdup(path);
+			c->f.final = resolve_links(path);
 			if (c->f.final == NULL) {
-				r = sink_warn(c, path, strerror(errno ? errno : ENOMEM));
+				r = sink_warn(c, path, strerror(errno));
 				goto out;
 			}
 		} else {
@@ -260,9 +293,17 @@ static enum scp_reply sink_open_file(struct sink_ctx *c, const struct scp_sink_r
 			in_place = true;
 		}
 	} else if (errno == ENOENT) {
-		c->f.final = strdup(path);
+		size_t len = strlen(path);
+		if (len > 0 && path[len - 1] == '/') {
+			/* "newname/": a file cannot be created under that name */
+			r = sink_warn(c, path, strerror(EISDIR));
+			goto out;
+		}
+		/* A new file; through a dangling symlink it is created where the link points, as
+		 * open(2) with O_CREAT would. */
+		c->f.final = resolve_links(path);
 		if (c->f.final == NULL) {
-			r = sink_warn(c, path, strerror(ENOMEM));
+			r = sink_warn(c, path, strerror(errno));
 			goto out;
 		}
 	} else {
