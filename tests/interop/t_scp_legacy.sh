@@ -171,6 +171,36 @@ xscp -r "$odd/in" "h:$T/odd-up/"
 assert_eq "$RC" "$ref_rc" "upload with a dangling link and a FIFO: exit status"
 cmp "$odd/in/ok" "$T/odd-up/in/ok" || fail "upload: the regular file next to the odd ones"
 
+# odd targets, against OpenSSH's own results: through symlinks (dangling, chained, looping),
+# a device, "dir/" that does not exist, a file where a directory should go
+odd_targets() { # WRAPPER DIR
+	local w=$1 d=$2 target
+	mkdir -p "$d/ldir" "$d/src/sub"
+	printf 'new\n' >"$d/src/f"
+	printf 'sub\n' >"$d/src/sub/g"
+	printf 'old\n' >"$d/real"
+	ln -s real "$d/link"
+	ln -s link "$d/link2"
+	ln -s nowhere "$d/dangle"
+	ln -s ldir/x "$d/dangle2"
+	ln -s loop1 "$d/loop2"
+	ln -s loop2 "$d/loop1"
+	: >"$d/messages"
+	for target in link link2 dangle dangle2 loop1 nonexist/ /dev/null; do
+		[[ $target == /* ]] || target=$d/$target
+		xscp WRAPPER="$w" "$d/src/f" "h:$target"
+		printf '%s %s %s\n' "${target#"$d"/}" "$RC" "$(sed "s|$d/||g" "$T/err")" >>"$d/messages"
+	done
+	xscp WRAPPER="$w" -r "$d/src" "h:$d/real"
+	printf 'dir-on-file %s %s\n' "$RC" "$(sed "s|$d/||g" "$T/err")" >>"$d/messages"
+}
+odd_targets "$T/wrap-openssh.sh" "$T/targets-ref"
+odd_targets "$T/wrap.sh" "$T/targets"
+diff "$T/targets-ref/messages" "$T/targets/messages" >"$T/diff.out" || fail "odd targets: not as OpenSSH's scp: $(cat "$T/diff.out")"
+(cd "$T/targets-ref" && find . -printf '%p %y %m %s %l\n' | LC_ALL=C sort) >"$T/list.ref"
+(cd "$T/targets" && find . -printf '%p %y %m %s %l\n' | LC_ALL=C sort) >"$T/list.got"
+diff "$T/list.ref" "$T/list.got" >"$T/diff.out" || fail "odd targets: tree not as OpenSSH's scp makes it: $(cat "$T/diff.out")"
+
 # --- -p: mtime, atime and mode kept, for files and directories ------------------------------
 pre="$T/pre"
 mkdir -p "$pre/dir/sub" "$T/pre-up" "$T/pre-down"
