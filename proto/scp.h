@@ -203,9 +203,9 @@ unsigned scp_source_errors(const struct scp_source *src);
  * or "..", no NUL (n is its length). */
 bool scp_name_is_safe(const char *name, size_t n);
 
-/* Appends a warning or fatal line "<byte>scp: <msg>\n" to out (newlines in msg become
- * spaces), for a side that must refuse before any state machine runs (e.g. "ambiguous
- * target"). *out (caller frees) and *outlen are set on success. */
+/* Encodes a warning or fatal line "<byte>scp: <msg>\n" (newlines in msg become spaces; SCP_OK
+ * is taken as SCP_WARN), for a side that must refuse before any state machine runs (e.g.
+ * "ambiguous target"). *out (caller frees) and *outlen are set on success. */
 int scp_encode_error(enum scp_reply r, const char *msg, uint8_t **out, size_t *outlen)
 	FERRY_MUST_USE;
 
