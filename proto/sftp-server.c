@@ -58,6 +58,7 @@ struct sftp_server {
 	struct buf out;
 	uint32_t max_packet;
 	bool check_file;
+	uint64_t hidden_ops;
 	bool initialized;
 	bool data_open;
 	uint32_t client_version;
@@ -90,6 +91,7 @@ int sftp_server_new(const struct sftp_server_config *cfg, struct sftp_server **o
 	if (s->max_packet < 64)
 		s->max_packet = 64;
 	s->check_file = cfg ? cfg->check_file : false;
+	s->hidden_ops = cfg ? cfg->hidden_ops : 0;
 	buf_init(&s->in, INPUT_PACKETS * ((size_t)s->max_packet + 4));
 	buf_init(&s->out, OUTPUT_MAX);
 	*out = s;
@@ -365,7 +367,7 @@ static int send_version(struct sftp_server *s)
 		r = buf_put_u32(&s->out, SFTP_VERSION);
 	for (size_t i = 0; r == 0 && i < OP_TABLE_LEN; i++) {
 		const struct sftp_op_info *op = &op_table[i];
-		if (op->ext == NULL)
+		if (op->ext == NULL || (s->hidden_ops & (UINT64_C(1) << op->op)))
 			continue;
 		if (!s->check_file &&
 		    (op->op == SFTP_OP_CHECK_FILE_HANDLE || op->op == SFTP_OP_CHECK_FILE_NAME))

@@ -109,6 +109,10 @@ struct sftp_server_config {
 	uint32_t max_packet;
 	/* Advertise check-file-handle / check-file-name in VERSION. */
 	bool check_file;
+	/* Extensions left out of VERSION, as bits (1 << op): those the executor would refuse
+	 * anyway (read-only mode, -p/-P), which OpenSSH's sftp-server does not advertise either.
+	 * Requests for them are still parsed and handed over. */
+	uint64_t hidden_ops;
 };
 
 struct sftp_server;

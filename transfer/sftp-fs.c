@@ -68,7 +68,7 @@ struct sftp_fs {
 	ino_t root_ino;
 	int cwd_fd;              /* no jail: the start directory, base of relative paths */
 	char *cwd;               /* absolute start directory (jail: as the client sees it) */
-	char *user, *home;
+	char *user, *home, *peer;
 	struct fs_handle *handles;
 	unsigned n_slots, n_open;
 	uint32_t next_gen;
@@ -442,39 +442,90 @@ static int jail_name_of_fd(const struct sftp_fs *fs, int fd, char **out)
 	return *out ? 0 : ENOMEM;
 }
 
+/* "/a/./b/../c" -> "/a/c" without looking at the disk; ".." at the root stays at the root,
+ * as in a chroot. abs starts with '/'. Caller frees; NULL on ENOMEM. */
+static char *lexical_clean(const char *abs)
+{
+	size_t n = strlen(abs);
+	char *out = malloc(n + 2), *copy = strdup(abs), *save = NULL;
+	size_t len = 0;
+	if (out == NULL || copy == NULL) {
+		free(out);
+		free(copy);
+		return NULL;
+	}
+	for (char *c = strtok_r(copy, "/", &save); c != NULL; c = strtok_r(NULL, "/", &save)) {
+		if (strcmp(c, ".") == 0)
+			continue;
+		if (strcmp(c, "..") == 0) {
+			while (len > 0 && out[len] != '/')
+				len--;
+			continue;
+		}
+		out[len++] = '/';
+		memcpy(out + len, c, strlen(c));
+		len += strlen(c);
+		out[len] = '\0';
+	}
+	if (len == 0)
+		out[len++] = '/';
+	out[len] = '\0';
+	free(copy);
+	return out;
+}
+
+/* REALPATH in the jail. A ".." that would climb out of the root is taken lexically (it stays
+ * at the root, so "cd .." at "/" is "/"); symlinks leading out are still refused. */
+static int jail_realpath(const struct sftp_fs *fs, const char *clientpath, bool cleaned, char **out)
+{
+	struct sftp_bytes b = { (const uint8_t *)clientpath, strlen(clientpath) };
+	char *sys = fs_syspath(fs, &b), *res = NULL, *dir = NULL;
+	struct entry ent;
+	int e, fd = -1;
+
+	if (sys == NULL)
+		return ENOMEM;
+	e = fs_open(fs, sys, O_PATH, 0, &fd);
+	if (e == 0) {
+		e = jail_name_of_fd(fs, fd, &res);
+		close(fd);
+	} else if (e == ENOENT && (e = entry_get(fs, sys, &ent)) == 0) {
+		/* Only the last component may be missing. */
+		if (ent.special)
+			e = ENOENT;
+		else if ((e = jail_name_of_fd(fs, ent.fd, &dir)) == 0 &&
+			 (res = path_join(dir, ent.name)) == NULL)
+			e = ENOMEM;
+		entry_put(&ent);
+	}
+	free(sys);
+	free(dir);
+	if (e == E_JAIL_ESCAPE && !cleaned) {
+		char *abs = clientpath[0] == '/' ? strdup(clientpath) : path_join(fs->cwd, clientpath);
+		char *clean = abs ? lexical_clean(abs) : NULL;
+		if (clean == NULL)
+			e = ENOMEM;
+		else if (strcmp(clean, abs) != 0)
+			e = jail_realpath(fs, clean, true, &res);
+		free(abs);
+		free(clean);
+	}
+	if (e == 0)
+		*out = res;
+	else
+		free(res);
+	return e;
+}
+
 /* REALPATH: the canonical absolute form of a path, with symlinks resolved; the last component
  * may be missing (a name about to be created), as OpenSSH's sftp-server allows. */
 static int fs_realpath(const struct sftp_fs *fs, const char *clientpath, char **out)
 {
-	struct sftp_bytes b = { (const uint8_t *)clientpath, strlen(clientpath) };
-	char *sys = NULL, *res = NULL, *dir = NULL, *abs = NULL;
-	int e = 0, fd = -1;
+	char *res = NULL, *dir = NULL, *abs = NULL;
+	int e = 0;
 
-	if (fs->jail) {
-		sys = fs_syspath(fs, &b);
-		if (sys == NULL)
-			return ENOMEM;
-		e = fs_open(fs, sys, O_PATH, 0, &fd);
-		if (e == 0) {
-			e = jail_name_of_fd(fs, fd, &res);
-			goto out;
-		}
-		if (e != ENOENT)
-			goto out;
-		struct entry ent;
-		if ((e = entry_get(fs, sys, &ent)) != 0)
-			goto out;
-		if (ent.special) {
-			entry_put(&ent);
-			e = ENOENT;
-			goto out;
-		}
-		e = jail_name_of_fd(fs, ent.fd, &dir);
-		if (e == 0 && (res = path_join(dir, ent.name)) == NULL)
-			e = ENOMEM;
-		entry_put(&ent);
-		goto out;
-	}
+	if (fs->jail)
+		return jail_realpath(fs, clientpath, false, out);
 	abs = clientpath[0] == '/' ? strdup(clientpath) : path_join(fs->cwd, clientpath);
 	if (abs == NULL)
 		return ENOMEM;
@@ -500,9 +551,6 @@ static int fs_realpath(const struct sftp_fs *fs, const char *clientpath, char **
 	res = path_join(dir, base);
 	e = res ? 0 : ENOMEM;
 out:
-	if (fd >= 0)
-		close(fd);
-	free(sys);
 	free(abs);
 	free(dir);
 	if (e == 0)
@@ -1798,22 +1846,44 @@ static const op_fn handlers[SFTP_OP_COUNT] = {
 	[SFTP_OP_CHECK_FILE_NAME] = op_check_file_name,
 };
 
-/* -p / -P and -R, as OpenSSH's sftp-server decides them. */
-static bool request_permitted(const struct sftp_fs *fs, const struct sftp_op_info *info)
+/* -p / -P and -R, as OpenSSH's sftp-server decides them; why not, in *why. */
+static bool request_allowed(const struct sftp_fs *fs, const struct sftp_op_info *info,
+			    const char **why)
 {
 	if (fs->allowed != NULL && !namelist_contains(fs->allowed, info->name)) {
-		log_verbose("refusing non-allowed %s request", info->name);
+		*why = "not on the allowed list";
 		return false;
 	}
 	if (fs->denied != NULL && namelist_contains(fs->denied, info->name)) {
-		log_verbose("refusing denied %s request", info->name);
+		*why = "on the denied list";
 		return false;
 	}
 	if (fs->read_only && info->writes) {
-		log_verbose("refusing %s request in read-only mode", info->name);
+		*why = "read-only mode";
 		return false;
 	}
 	return true;
+}
+
+static bool request_permitted(const struct sftp_fs *fs, const struct sftp_op_info *info)
+{
+	const char *why = NULL;
+	if (request_allowed(fs, info, &why))
+		return true;
+	log_verbose("refusing %s request (%s)", info->name, why);
+	return false;
+}
+
+uint64_t sftp_fs_hidden_ops(const struct sftp_fs *fs)
+{
+	uint64_t bits = 0;
+	const char *why;
+	for (int op = SFTP_OP_NONE + 1; op < SFTP_OP_COUNT; op++) {
+		const struct sftp_op_info *info = sftp_op_info((enum sftp_op)op);
+		if (info != NULL && info->ext != NULL && !request_allowed(fs, info, &why))
+			bits |= UINT64_C(1) << op;
+	}
+	return bits;
 }
 
 int sftp_fs_execute(struct sftp_fs *fs, struct sftp_server *srv, const struct sftp_request *r)
@@ -2030,8 +2100,11 @@ int sftp_fs_new(const struct sftp_fs_options *opts, struct sftp_fs **out)
 	if ((r = start_dir_setup(fs, start)) != 0)
 		goto fail;
 	free(start);
-	log_info("session opened for local user %s from [%s]", fs->user,
-		 opts->peer ? opts->peer : "UNKNOWN");
+	if ((fs->peer = strdup(opts->peer ? opts->peer : "UNKNOWN")) == NULL) {
+		r = FERRY_ENOMEM;
+		goto fail;
+	}
+	log_info("session opened for local user %s from [%s]", fs->user, fs->peer);
 	*out = fs;
 	return 0;
 fail:
@@ -2047,8 +2120,8 @@ void sftp_fs_free(struct sftp_fs *fs)
 	for (unsigned i = 0; i < fs->n_slots; i++)
 		if (fs->handles[i].kind != HANDLE_FREE)
 			(void)handle_release(fs, &fs->handles[i]);
-	if (fs->cwd != NULL && fs->user != NULL)
-		log_info("session closed for local user %s", fs->user);
+	if (fs->peer != NULL)
+		log_info("session closed for local user %s from [%s]", fs->user, fs->peer);
 	free(fs->handles);
 	if (fs->root_fd >= 0)
 		close(fs->root_fd);
@@ -2062,6 +2135,7 @@ void sftp_fs_free(struct sftp_fs *fs)
 	free(fs->cwd);
 	free(fs->user);
 	free(fs->home);
+	free(fs->peer);
 	free(fs->allowed);
 	free(fs->denied);
 	free(fs->iobuf);

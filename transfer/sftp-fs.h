@@ -67,6 +67,9 @@ int sftp_fs_execute(struct sftp_fs *fs, struct sftp_server *srv, const struct sf
 
 /* The limits the session enforces (and limits@openssh.com reports). */
 void sftp_fs_limits(const struct sftp_fs *fs, struct sftp_limits *out);
+/* The extensions this session refuses (read-only, -p/-P) as sftp_server_config.hidden_ops
+ * bits, so VERSION does not advertise them. */
+uint64_t sftp_fs_hidden_ops(const struct sftp_fs *fs);
 /* Handles open now. */
 unsigned sftp_fs_open_handles(const struct sftp_fs *fs);
 

@@ -6,6 +6,7 @@
 #include "proto/sftp-server.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <string.h>
 #include <unistd.h>
@@ -16,6 +17,13 @@
 /* The least a read asks room for. */
 #define READ_MIN (64u * 1024)
 
+static void set_nonblock(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+	if (fl >= 0 && !(fl & O_NONBLOCK))
+		(void)fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+}
+
 int sftp_serve_fds(int in_fd, int out_fd, const struct sftp_fs_options *opts)
 {
 	struct sftp_server_config cfg = { .max_packet = SFTP_MAX_PACKET, .check_file = true };
@@ -25,10 +33,15 @@ int sftp_serve_fds(int in_fd, int out_fd, const struct sftp_fs_options *opts)
 	bool eof = false, failed = false;
 	int r;
 
-	if ((r = sftp_server_new(&cfg, &srv)) != 0)
-		goto out;
 	if ((r = sftp_fs_new(opts, &fs)) != 0)
 		goto out;
+	cfg.hidden_ops = sftp_fs_hidden_ops(fs);
+	if ((r = sftp_server_new(&cfg, &srv)) != 0)
+		goto out;
+	/* Non-blocking, as OpenSSH's sftp-server makes them: a write takes what the pipe has
+	 * room for, so a client still busy sending requests never deadlocks with us. */
+	set_nonblock(in_fd);
+	set_nonblock(out_fd);
 	for (;;) {
 		/* Answer what is buffered, in order, until the replies back up. */
 		while (!failed && sftp_server_output_len(srv) < OUTPUT_HIGH) {

@@ -8,10 +8,10 @@
 #include "transfer/sftp-fs.h"
 
 /* Serves SFTP: reads requests from in_fd and writes replies to out_fd (the same fd is fine,
- * e.g. a socket) until the client closes in_fd. Blocking, one process per session: it calls
- * poll(2), read(2) and write(2) on the fds as they are (no flags changed), takes requests off
- * while fewer than a few MiB of replies wait, and so keeps many pipelined requests moving
- * without holding unbounded output. opts is as for sftp_fs_new (its umask and RLIMIT_NOFILE
+ * e.g. a socket) until the client closes in_fd. One process per session: it sets O_NONBLOCK
+ * on both fds (as OpenSSH's sftp-server does; the flag stays), waits in poll(2), takes
+ * requests off while fewer than a few MiB of replies wait, and so keeps many pipelined
+ * requests moving without holding unbounded output. opts is as for sftp_fs_new (its umask and RLIMIT_NOFILE
  * changes are process-wide). Neither fd is closed.
  * Returns 0 when the client ended the session (EOF on in_fd, the replies to every whole
  * request written), FERRY_EPROTO when it broke the protocol (a packet over the advertised
