@@ -757,6 +757,9 @@ static int source_file(struct source_ctx *c, int fd, const char *path, const str
 		return source_warn(c, path, "cannot send this name");
 	if (rc != 0)
 		return source_fail(c, rc);
+	if (c->o->verbose_fd >= 0 && c->o->preserve)
+		verbose_line(c->o->verbose_fd, "Sending file timestamps: T%lld 0 %lld 0",
+			     (long long)(t.mtime < 0 ? 0 : t.mtime), (long long)(t.atime < 0 ? 0 : t.atime));
 	if (c->o->verbose_fd >= 0)
 		verbose_line(c->o->verbose_fd, "Sending file modes: C%04o %llu %s",
 			     (unsigned)(st->st_mode & SCP_MODE_MASK), (unsigned long long)size, name);
