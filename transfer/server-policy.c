@@ -3,11 +3,13 @@
 #include "transfer/exec.h"
 #include "transfer/listener.h"
 #include "transfer/password.h"
+#include "transfer/scp-serve.h"
 #include "crypto/key.h"
 #include "common/log.h"
 #include "common/text.h"
 
 #include <pwd.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -191,6 +193,29 @@ static bool accept_env(void *arg, const char *name)
 	return false;
 }
 
+/* ferryd's own scp sink and source: `scp -t` / `scp -f` run without /usr/bin/scp. The words
+ * are split again here, in the session's process and working directory, so ~ and wildcards
+ * expand as the user's shell would have expanded them. */
+static int builtin_scp(void *arg)
+{
+	const char *command = arg;
+	int argc = 0;
+	char **argv = NULL;
+	char *err = NULL;
+	/* A client that goes away shows up as a write error, reported as scp would. */
+	signal(SIGPIPE, SIG_IGN);
+	if (!scp_is_scp_command(command, &argc, &argv))
+		return 1;
+	int status = scp_serve_fds(0, 1, argc, argv, &err);
+	if (err) {
+		ssize_t w = write(2, err, strlen(err));
+		(void)w;
+		free(err);
+	}
+	scp_command_free(argv);
+	return status;
+}
+
 static int prepare(void *arg, const char *command, const char *subsystem, char *const *env, size_t nenv,
 		   struct exec_request *req)
 {
@@ -240,6 +265,14 @@ static int prepare(void *arg, const char *command, const char *subsystem, char *
 	req->command = p->command;
 	req->env = p->env;
 	req->change_user = false;   /* the whole connection process became the user already */
+	int scp_argc = 0;
+	char **scp_argv = NULL;
+	if (run && scp_is_scp_command(run, &scp_argc, &scp_argv)) {
+		scp_command_free(scp_argv);
+		req->builtin = builtin_scp;
+		req->builtin_arg = p->command;
+		log_verbose("scp for %s served by ferryd itself: %s", p->user, run);
+	}
 	log_verbose("Starting session: %s for %s from %s port %d", run ? "command" : "shell", p->user,
 		    p->peer_ip, p->peer_port);
 	return 0;
