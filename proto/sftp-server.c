@@ -177,9 +177,9 @@ void sftp_server_output_consume(struct sftp_server *s, size_t n)
 static int reply_begin(struct sftp_server *s, uint8_t type, uint32_t id, bool with_id, size_t *mark)
 {
 	int r;
+	*mark = s->out.wpos;
 	if (s->data_open)
 		return FERRY_EINVAL;
-	*mark = s->out.wpos;
 	if ((r = buf_put_u32(&s->out, 0)) != 0 || (r = buf_put_u8(&s->out, type)) != 0 ||
 	    (with_id && (r = buf_put_u32(&s->out, id)) != 0))
 		return r;
