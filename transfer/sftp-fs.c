@@ -476,7 +476,8 @@ static char *lexical_clean(const char *abs)
 
 /* REALPATH in the jail. A ".." that would climb out of the root is taken lexically (it stays
  * at the root, so "cd .." at "/" is "/"); symlinks leading out are still refused. */
-static int jail_realpath(const struct sftp_fs *fs, const char *clientpath, bool cleaned, char **out)
+static int jail_realpath(const struct sftp_fs *fs, const char *clientpath, bool must_exist,
+			 bool cleaned, char **out)
 {
 	struct sftp_bytes b = { (const uint8_t *)clientpath, strlen(clientpath) };
 	char *sys = fs_syspath(fs, &b), *res = NULL, *dir = NULL;
@@ -489,7 +490,7 @@ static int jail_realpath(const struct sftp_fs *fs, const char *clientpath, bool 
 	if (e == 0) {
 		e = jail_name_of_fd(fs, fd, &res);
 		close(fd);
-	} else if (e == ENOENT && (e = entry_get(fs, sys, &ent)) == 0) {
+	} else if (e == ENOENT && !must_exist && (e = entry_get(fs, sys, &ent)) == 0) {
 		/* Only the last component may be missing. */
 		if (ent.special)
 			e = ENOENT;
@@ -506,7 +507,7 @@ static int jail_realpath(const struct sftp_fs *fs, const char *clientpath, bool 
 		if (clean == NULL)
 			e = ENOMEM;
 		else if (strcmp(clean, abs) != 0)
-			e = jail_realpath(fs, clean, true, &res);
+			e = jail_realpath(fs, clean, must_exist, true, &res);
 		free(abs);
 		free(clean);
 	}
@@ -517,15 +518,14 @@ static int jail_realpath(const struct sftp_fs *fs, const char *clientpath, bool 
 	return e;
 }
 
-/* REALPATH: the canonical absolute form of a path, with symlinks resolved; the last component
- * may be missing (a name about to be created), as OpenSSH's sftp-server allows. */
-static int fs_realpath(const struct sftp_fs *fs, const char *clientpath, char **out)
+/* REALPATH outside a jail, after realpath(3); the last component may be missing unless
+ * must_exist. */
+static int host_realpath(const struct sftp_fs *fs, const char *clientpath, bool must_exist,
+			 char **out)
 {
 	char *res = NULL, *dir = NULL, *abs = NULL;
 	int e = 0;
 
-	if (fs->jail)
-		return jail_realpath(fs, clientpath, false, out);
 	abs = clientpath[0] == '/' ? strdup(clientpath) : path_join(fs->cwd, clientpath);
 	if (abs == NULL)
 		return ENOMEM;
@@ -533,11 +533,8 @@ static int fs_realpath(const struct sftp_fs *fs, const char *clientpath, char **
 	if (res != NULL)
 		goto out;
 	e = errno;
-	if (e != ENOENT)
+	if (e != ENOENT || must_exist)
 		goto out;
-	/* Only the last component may be missing. */
-	for (size_t len = strlen(abs); len > 1 && abs[len - 1] == '/'; len--)
-		abs[len - 1] = '\0';
 	char *slash = strrchr(abs, '/');
 	const char *base = slash + 1;
 	if (slash == NULL || is_dot_name(base) || base[0] == '\0')
@@ -557,6 +554,30 @@ out:
 		*out = res;
 	else
 		free(res);
+	return e;
+}
+
+/* REALPATH: the canonical absolute form of a path, with symlinks resolved. As OpenSSH's
+ * sftp-server walks it: the last component may be missing (a name about to be created), but
+ * not when a slash follows it ("missing/" fails), and "file/" is taken as "file". */
+static int fs_realpath(const struct sftp_fs *fs, const char *clientpath, char **out)
+{
+	char *path = strdup(clientpath);
+	size_t len = strlen(clientpath);
+	bool must_exist = false;
+	int e;
+
+	if (path == NULL)
+		return ENOMEM;
+	for (; len > 1 && path[len - 1] == '/'; len--) {
+		path[len - 1] = '\0';
+		must_exist = true;
+	}
+	if (fs->jail)
+		e = jail_realpath(fs, path, must_exist, false, out);
+	else
+		e = host_realpath(fs, path, must_exist, out);
+	free(path);
 	return e;
 }
 
@@ -741,8 +762,9 @@ out:
 static int op_close(struct sftp_fs *fs, struct sftp_server *srv, const struct sftp_request *r)
 {
 	struct fs_handle *hd = handle_find(fs, &r->handle, HANDLE_FILE | HANDLE_DIR, NULL);
+	/* OpenSSH's sftp-server answers CLOSE of an unknown handle with NO_SUCH_FILE. */
 	if (hd == NULL)
-		return reply_bad_handle(srv, r->id);
+		return reply_errno(srv, r->id, ENOENT);
 	if (flog_enabled(FLOG_INFO)) {
 		char *p = esc(hd->path);
 		if (hd->kind == HANDLE_DIR)
@@ -769,6 +791,9 @@ static int op_read(struct sftp_fs *fs, struct sftp_server *srv, const struct sft
 	if (r->offset > (uint64_t)INT64_MAX)
 		return sftp_server_send_status(srv, r->id, SSH_FX_EOF, NULL);
 	size_t len = r->length > SFTP_MAX_RW ? SFTP_MAX_RW : (size_t)r->length;
+	/* A zero-length READ gets an empty DATA, as from OpenSSH's server. */
+	if (len == 0)
+		return sftp_server_send_data(srv, r->id, "", 0);
 	if ((rc = sftp_server_data_begin(srv, r->id, len, &p)) != 0)
 		return rc;
 	do

@@ -879,7 +879,7 @@ static void test_fs_files(void)
 	req_handle(&t, SSH_FXP_CLOSE, h);
 	CHECK(t.status == SSH_FX_OK);
 	req_handle(&t, SSH_FXP_CLOSE, h);   /* closed: a stale handle */
-	CHECK(t.status == SSH_FX_FAILURE);
+	CHECK(t.status == SSH_FX_NO_SUCH_FILE);
 	CHECK(req_open(&t, "f1", SSH_FXF_READ, h));
 	req_read(&t, h, 0, 1000);
 	const uint8_t *p;
