@@ -2,6 +2,7 @@
  * listen and serve each connection in its own process (transfer/listener, transfer/conn,
  * transfer/server-session, transfer/server-policy). */
 #include "cli/ferryd.h"
+#include "cli/commands.h"
 #include "common/log.h"
 #include "common/text.h"
 #include "crypto/key.h"
@@ -43,6 +44,7 @@ static void serve(void *arg, int fd, const struct sockaddr_storage *peer, sockle
 		close(fd);
 		return;
 	}
+	pol.internal_sftp = cmd_sftp_server;
 	log_info("Connection from %s port %d on %s port %d", pol.peer_ip, pol.peer_port, pol.local_ip,
 		 pol.local_port);
 	struct ferry_accept_params p = {

@@ -45,6 +45,7 @@ void server_policy_free(struct server_policy *p)
 	authkeys_opts_free(&p->key_opts);
 	exec_env_free(p->env);
 	free(p->command);
+	free(p->sftp_words);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -216,6 +217,33 @@ static int builtin_scp(void *arg)
 	return status;
 }
 
+/* "internal-sftp -R -d /x": split at blanks into p->sftp_argv (no quoting, as sshd's
+ * internal-sftp options have none). */
+static int split_sftp_words(struct server_policy *p, const char *line)
+{
+	free(p->sftp_words);
+	p->sftp_words = strdup(line);
+	p->sftp_argc = 0;
+	if (p->sftp_words == NULL)
+		return FERRY_ENOMEM;
+	char *save = NULL;
+	for (char *w = strtok_r(p->sftp_words, " \t", &save); w; w = strtok_r(NULL, " \t", &save)) {
+		if (p->sftp_argc >= 31)
+			return FERRY_EINVAL;
+		p->sftp_argv[p->sftp_argc++] = w;
+	}
+	p->sftp_argv[p->sftp_argc] = NULL;
+	return p->sftp_argc > 0 ? 0 : FERRY_EINVAL;
+}
+
+/* ferryd's own SFTP server, in the session's child. */
+static int builtin_sftp(void *arg)
+{
+	struct server_policy *p = arg;
+	signal(SIGPIPE, SIG_IGN);
+	return p->internal_sftp(p->sftp_argc, p->sftp_argv);
+}
+
 static int prepare(void *arg, const char *command, const char *subsystem, char *const *env, size_t nenv,
 		   struct exec_request *req)
 {
@@ -223,20 +251,30 @@ static int prepare(void *arg, const char *command, const char *subsystem, char *
 	const char *run = command;
 	const char *original = NULL;
 	char *sub_cmd = NULL;
+	bool sftp_builtin = false;
 	if (subsystem) {
 		const struct server_subsystem *ss = server_options_subsystem(uopts(p), subsystem);
+		/* With no Subsystem line for sftp, ferryd serves it itself ("Subsystem sftp internal"). */
+		static const struct server_subsystem builtin_default = { (char *)"sftp", (char *)"internal-sftp", false };
+		if (ss == NULL && strcmp(subsystem, "sftp") == 0)
+			ss = &builtin_default;
 		if (ss == NULL) {
 			log_info("subsystem request for %s by user %s failed, subsystem not found", subsystem, p->user);
 			return FERRY_ENOENT;
 		}
-		if (strcmp(ss->command, "internal-sftp") == 0 || strcmp(ss->command, "internal") == 0) {
-			log_info("subsystem %s: the built-in SFTP server is not available yet", subsystem);
-			return FERRY_ENOTSUP;
+		if (strncmp(ss->command, "internal-sftp", 13) == 0 || strcmp(ss->command, "internal") == 0) {
+			if (p->internal_sftp == NULL || split_sftp_words(p, ss->command) != 0) {
+				log_info("subsystem %s: the built-in SFTP server cannot run", subsystem);
+				return FERRY_ENOTSUP;
+			}
+			sftp_builtin = true;
+		} else {
+			run = ss->command;
 		}
-		run = ss->command;
 	}
 	/* authorized_keys command="...": runs instead of whatever was asked (sshd(8)). */
 	if (p->via_pubkey && p->key_opts.command) {
+		sftp_builtin = false;
 		original = subsystem ? subsystem : command;
 		run = p->key_opts.command;
 		log_info("forced command for %s: %s", p->user, run);
@@ -267,7 +305,11 @@ static int prepare(void *arg, const char *command, const char *subsystem, char *
 	req->change_user = false;   /* the whole connection process became the user already */
 	int scp_argc = 0;
 	char **scp_argv = NULL;
-	if (run && scp_is_scp_command(run, &scp_argc, &scp_argv)) {
+	if (sftp_builtin) {
+		req->builtin = builtin_sftp;
+		req->builtin_arg = p;
+		log_verbose("sftp for %s served by ferryd itself", p->user);
+	} else if (run && scp_is_scp_command(run, &scp_argc, &scp_argv)) {
 		scp_command_free(scp_argv);
 		req->builtin = builtin_scp;
 		req->builtin_arg = p->command;

@@ -34,6 +34,13 @@ struct server_policy {
 	char **env;                         /* the last session environment built */
 	char *command;                      /* the last command prepared */
 	struct server_session_policy session;
+	/* The built-in SFTP server for "Subsystem sftp internal-sftp [options]": run in the
+	 * session's child with argv = {"internal-sftp", options...}; returns the exit status.
+	 * Supplied by ferryd (NULL: internal-sftp is refused). */
+	int (*internal_sftp)(int argc, char **argv);
+	char *sftp_words;                   /* the split subsystem line, for internal_sftp */
+	char *sftp_argv[32];
+	int sftp_argc;
 };
 
 /* Sets up the policy for one accepted connection. */
