@@ -134,6 +134,10 @@ int cmd_sftp_server(int argc, char **argv)
 		opts.peer = peer;
 	}
 	r = sftp_serve_fds(STDIN_FILENO, STDOUT_FILENO, &opts);
+	/* A session that could not start (e.g. a jail without openat2) says so on stderr too
+	 * when logging goes to syslog: whoever started the server should see why. */
+	if (r != 0 && r != FERRY_EPROTO && r != FERRY_ECLOSED && !to_stderr)
+		fprintf(stderr, "ferry sftp-server: cannot serve: %s\n", ferry_strerror(r));
 	free(peer);
 	return r == 0 ? 0 : 1;
 }
