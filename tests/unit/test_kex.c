@@ -284,7 +284,7 @@ static void dh_cross_check(struct kex_eph *eph, const uint8_t *pb, size_t plen)
 	BN_rand(y, 256, BN_RAND_TOP_ONE, BN_RAND_BOTTOM_ANY);
 	BN_mod_exp(f, g, y, p, ctx);
 	BN_mod_exp(K, e, y, p, ctx);
-	uint8_t fb[1024], kb[1024];
+	uint8_t fb[1024 + 8], kb[1024 + 8];   /* up to 8192-bit p, plus the leading zeros below */
 	/* With leading zeros, which the contract allows. */
 	size_t fn = (size_t)BN_bn2binpad(f, fb, (int)plen + 3);
 	size_t kn = (size_t)BN_bn2bin(K, kb);
