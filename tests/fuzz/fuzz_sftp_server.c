@@ -1,17 +1,23 @@
 /* libFuzzer target: the SFTP server's request parser (proto/sftp-server.c) and, behind it, the
- * executor (transfer/sftp-fs.c) in read-only mode, jailed to a small tree made once in a
- * temporary directory (a file, a directory, a symlink inside and one leading out), with at most
- * 8 handles. Input: one byte choosing where the rest is cut into pieces, then the client's byte
- * stream after SSH_FXP_INIT (the harness sends INIT first). Checks the parser's promises:
- * paths hold no NUL, a malformed request says why, and every request gets exactly one reply
- * with its id (ASan checks that the borrowed bytes are read within bounds). Read-only mode keeps runs independent of each other: nothing on disk
- * changes. */
+ * executor (transfer/sftp-fs.c), jailed to a small tree (a file, a directory, a symlink inside
+ * and one leading out) with at most 8 handles. Input: one byte whose low 7 bits choose where
+ * the rest is cut into pieces and whose top bit picks the mode, then the client's byte stream
+ * after SSH_FXP_INIT (the harness sends INIT first).
+ *   top bit clear: read-only (-R) on a tree made once; nothing on disk changes between runs.
+ *   top bit set: writable, on a fresh tree made for the run and removed after it, with files
+ *   capped at 1 MiB (RLIMIT_FSIZE) so no run can fill the disk or copy for long.
+ * Checks the parser's and executor's promises: paths hold no NUL, a malformed request says
+ * why, every request gets exactly one reply, with its id (ASan checks that borrowed bytes are
+ * read within bounds). */
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <ftw.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -25,62 +31,86 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define PROMISE(cond) do { if (!(cond)) abort(); } while (0)
 
-/* Made once, only read afterwards. */
-static char jail[] = "/tmp/ferry-fuzz-sftp.XXXXXX";
-static char *jail_dir;
+/* Made once, only read afterwards: the read-only tree, and the parent of the writable runs. */
+static char base[] = "/tmp/ferry-fuzz-sftp.XXXXXX";
+static char *ro_tree;
+static char *rw_parent;
+static unsigned long run_count;
 
-static void make_file(const char *rel, const char *text)
+static bool make_file(const char *dir, const char *rel, const char *text)
 {
-	char *p = str_printf("%s/%s", jail, rel);
+	char *p = str_printf("%s/%s", dir, rel);
 	FILE *f = p ? fopen(p, "w") : NULL;
-	if (f) {
-		fputs(text, f);
-		fclose(f);
-	}
+	bool ok = f != NULL && fputs(text, f) >= 0;
+	if (f && fclose(f) != 0)
+		ok = false;
 	free(p);
+	return ok;
 }
 
-/* Removes the tree when the fuzzer exits. */
-static void remove_jail(void)
+/* The tree every run sees: file, dir/inner, dir/link -> ../file, out -> /etc. */
+static bool make_tree(const char *dir)
 {
-	static const char *const rel[] = { "dir/inner", "dir/link", "out", "file" };
-	for (size_t i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
-		char *p = str_printf("%s/%s", jail, rel[i]);
-		if (p)
-			unlink(p);
-		free(p);
-	}
-	char *d = str_printf("%s/dir", jail);
-	if (d)
-		rmdir(d);
+	char *d = str_printf("%s/dir", dir), *l1 = str_printf("%s/dir/link", dir),
+	     *l2 = str_printf("%s/out", dir);
+	bool ok = d && l1 && l2 && mkdir(dir, 0755) == 0 && mkdir(d, 0755) == 0 &&
+		  symlink("../file", l1) == 0 && symlink("/etc", l2) == 0 &&
+		  make_file(dir, "file", "the quick brown fox jumps over the lazy dog\n") &&
+		  make_file(dir, "dir/inner", "inner\n");
 	free(d);
-	rmdir(jail);
+	free(l1);
+	free(l2);
+	return ok;
+}
+
+/* A run may have taken permissions away: give directories back to their owner first. */
+static int unlock_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	if (flag == FTW_D || flag == FTW_DNR)
+		(void)chmod(path, 0700);
+	return 0;
+}
+
+static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)remove(path);
+	return 0;
+}
+
+static void remove_tree(const char *dir)
+{
+	(void)nftw(dir, unlock_one, 16, FTW_PHYS);
+	(void)nftw(dir, remove_one, 16, FTW_PHYS | FTW_DEPTH);
+}
+
+static void remove_all(void)
+{
+	remove_tree(base);
 }
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	const char *lvl = getenv("FERRY_FUZZ_LOG");
 	enum flog_level level = FLOG_QUIET;
+	struct rlimit fsize = { 1u << 20, 1u << 20 };
 	if (lvl == NULL || flog_level_parse(lvl, &level) != 0)
 		level = FLOG_QUIET;
 	flog_set_level(level);
-	if (mkdtemp(jail) == NULL) {
+	if (mkdtemp(base) == NULL) {
 		perror("fuzz_sftp_server: mkdtemp");
 		abort();
 	}
-	char *d = str_printf("%s/dir", jail), *l1 = str_printf("%s/dir/link", jail),
-	     *l2 = str_printf("%s/out", jail);
-	if (d == NULL || mkdir(d, 0755) != 0 || symlink("../file", l1) != 0 || symlink("/etc", l2) != 0) {
-		perror("fuzz_sftp_server: jail set-up");
+	ro_tree = str_printf("%s/ro", base);
+	rw_parent = str_printf("%s/rw", base);
+	if (ro_tree == NULL || rw_parent == NULL || !make_tree(ro_tree) || mkdir(rw_parent, 0755) != 0) {
+		perror("fuzz_sftp_server: tree set-up");
 		abort();
 	}
-	free(d);
-	free(l1);
-	free(l2);
-	make_file("file", "the quick brown fox jumps over the lazy dog\n");
-	make_file("dir/inner", "inner\n");
-	jail_dir = jail;
-	atexit(remove_jail);
+	atexit(remove_all);
+	if (setrlimit(RLIMIT_FSIZE, &fsize) != 0) {
+		perror("fuzz_sftp_server: RLIMIT_FSIZE");
+		abort();
+	}
 	return 0;
 }
 
@@ -116,26 +146,42 @@ static bool drain(struct sftp_server *srv, struct sftp_fs *fs)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const uint8_t init[] = { 0, 0, 0, 5, 1, 0, 0, 0, 3 };
-	struct sftp_fs_options opts = { .jail_dir = jail_dir, .read_only = true, .max_handles = 8,
-					.user = "fuzz", .home = "/" };
+	struct sftp_fs_options opts = { .max_handles = 8, .user = "fuzz", .home = "/" };
 	struct sftp_server_config cfg = { .check_file = true };
 	struct sftp_server *srv = NULL;
 	struct sftp_fs *fs = NULL;
+	char *run_dir = NULL;
 
 	if (size == 0)
 		return 0;
-	if (sftp_server_new(&cfg, &srv) != 0 || sftp_fs_new(&opts, &fs) != 0)
+	bool writable = data[0] & 0x80;
+	size_t piece = data[0] & 0x7f;
+	data++;
+	size--;
+	if (writable) {
+		/* Writes past 1 MiB fail with EFBIG rather than raise SIGXFSZ (libFuzzer installs
+		 * its own handler after LLVMFuzzerInitialize, so this is set per run). */
+		signal(SIGXFSZ, SIG_IGN);
+		run_dir = str_printf("%s/%lu", rw_parent, run_count++);
+		if (run_dir == NULL || !make_tree(run_dir))
+			abort();
+		opts.jail_dir = run_dir;
+	} else {
+		opts.jail_dir = ro_tree;
+		opts.read_only = true;
+	}
+	if (sftp_fs_new(&opts, &fs) != 0)
+		abort();
+	cfg.hidden_ops = sftp_fs_hidden_ops(fs);
+	if (sftp_server_new(&cfg, &srv) != 0)
 		goto out;
 	if (sftp_server_input(srv, init, sizeof(init)) != 0 || !drain(srv, fs))
 		goto out;
 	sftp_server_output_consume(srv, sftp_server_output_len(srv));
-	unsigned cut = data[0];
-	data++;
-	size--;
-	/* Pieces of `cut` bytes (0: all at once) through the zero-copy input path. */
-	size_t pos = 0;
-	size_t piece = cut ? cut : size;
-	while (pos < size) {
+	/* Pieces of `piece` bytes (0: all at once) through the zero-copy input path. */
+	if (piece == 0)
+		piece = size;
+	for (size_t pos = 0; pos < size;) {
 		size_t n = size - pos < piece ? size - pos : piece;
 		uint8_t *space;
 		size_t room;
@@ -152,5 +198,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 out:
 	sftp_fs_free(fs);
 	sftp_server_free(srv);
+	if (run_dir != NULL)
+		remove_tree(run_dir);
+	free(run_dir);
 	return 0;
 }

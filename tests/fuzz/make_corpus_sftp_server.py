@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Writes the seed corpus of fuzz_sftp_server (tests/fuzz/corpus/sftp_server/*.bin).
 
-Each seed is one byte choosing how the harness cuts the rest into pieces (0: all at once),
-then SFTP packets (draft-ietf-secsh-filexfer-02 framing: uint32 length, type, uint32 id, ...)
+Each seed is one byte (low 7 bits: how the harness cuts the rest into pieces, 0 for all at
+once; top bit: writable mode on a fresh tree instead of read-only), then SFTP packets (draft-ietf-secsh-filexfer-02 framing: uint32 length, type, uint32 id, ...)
 as a client sends them after SSH_FXP_INIT, which the harness sends itself. The harness's jail
 holds "file", "dir/inner", "dir/link" (-> ../file) and "out" (-> /etc); the handles it hands
 out are 8 bytes, slot then generation, counting from slot 0 generation 1.
@@ -119,16 +119,64 @@ SEEDS = {
     "second-init": [u32(5) + b"\x01" + u32(3)],
 }
 
+# Seeds for the writable mode (top bit of the first byte).
+WRITABLE = {
+    "write-file": [
+        pkt(3, 1, s("new") + u32(0x1A) + u32(4) + u32(0o600)),
+        pkt(6, 2, handle(0, 1) + u64(0) + s("some data")),
+        pkt(6, 3, handle(0, 1) + u64(100) + s("more")),
+        ext(4, "fsync@openssh.com", handle(0, 1)),
+        pkt(10, 5, handle(0, 1) + ATTRS_ALL),
+        pkt(4, 6, handle(0, 1)),
+        pkt(6, 7, handle(0, 1) + u64(0) + s("stale")),
+        pkt(3, 8, s("file") + u32(0x06) + ATTRS_NONE),
+        pkt(6, 9, handle(0, 2) + u64(0) + s("appended")),
+        pkt(4, 10, handle(0, 2)),
+    ],
+    "names": [
+        pkt(14, 1, s("newdir") + u32(4) + u32(0o700)),
+        pkt(18, 2, s("file") + s("newdir/moved")),
+        pkt(18, 3, s("newdir/moved") + s("dir/inner")),
+        ext(4, "posix-rename@openssh.com", s("newdir/moved") + s("dir/inner")),
+        ext(5, "hardlink@openssh.com", s("dir/inner") + s("hard")),
+        pkt(20, 6, s("hard") + s("sym")),
+        pkt(19, 7, s("sym")),
+        ext(8, "lsetstat@openssh.com", s("sym") + u32(8) + u32(1) + u32(2)),
+        pkt(9, 9, s("hard") + ATTRS_ALL),
+        pkt(13, 10, s("hard")),
+        pkt(15, 11, s("newdir")),
+        pkt(15, 12, s("dir")),
+        pkt(13, 13, s("out")),
+    ],
+    "copy": [
+        pkt(3, 1, s("file") + u32(1) + ATTRS_NONE),
+        pkt(3, 2, s("copy") + u32(0x1A) + ATTRS_NONE),
+        ext(3, "copy-data", handle(0, 1) + u64(4) + u64(0) + handle(1, 2) + u64(0)),
+        ext(4, "copy-data", handle(0, 1) + u64(0) + u64(10) + handle(1, 2) + u64(1 << 20)),
+        ext(5, "check-file-handle", handle(1, 2) + s("sha256") + u64(0) + u64(0) + u32(256)),
+    ],
+    "escapes": [
+        pkt(3, 1, s("../evil") + u32(0x1A) + ATTRS_NONE),
+        pkt(3, 2, s("out/evil") + u32(0x1A) + ATTRS_NONE),
+        pkt(14, 3, s("/../evil") + ATTRS_NONE),
+        pkt(18, 4, s("file") + s("../evil")),
+        ext(5, "hardlink@openssh.com", s("out/passwd") + s("stolen")),
+        pkt(9, 6, s("out/passwd") + u32(4) + u32(0o777)),
+    ],
+}
+
 
 def main():
     os.makedirs(OUT, exist_ok=True)
     for f in os.listdir(OUT):
         os.unlink(os.path.join(OUT, f))
-    for name, packets in SEEDS.items():
-        for cut in (0, 7):
-            data = bytes([cut]) + b"".join(packets)
-            with open(os.path.join(OUT, "%s%s.bin" % (name, "-cut7" if cut else "")), "wb") as f:
-                f.write(data)
+    for prefix, flag, seeds in (("", 0, SEEDS), ("rw-", 0x80, WRITABLE)):
+        for name, packets in seeds.items():
+            for cut in (0, 7):
+                data = bytes([flag | cut]) + b"".join(packets)
+                fname = "%s%s%s.bin" % (prefix, name, "-cut7" if cut else "")
+                with open(os.path.join(OUT, fname), "wb") as f:
+                    f.write(data)
 
 
 if __name__ == "__main__":
