@@ -511,3 +511,17 @@ int cfg_own_home(char **out)
 	*out = s;
 	return 0;
 }
+
+int cfg_alglist_resolve_field(char **field, const char *def, const char *sup, const char *label,
+			      char **errmsg)
+{
+	char *out = NULL;
+	int r = cfg_alglist_resolve(def, sup, *field, &out);
+	if (r == FERRY_EINVAL)
+		return cfg_errorf(errmsg, "%s '%s'.", label, *field);
+	if (r != 0)
+		return r;
+	free(*field);
+	*field = out;
+	return 0;
+}

@@ -122,4 +122,10 @@ int cfg_match_host_and_address(const char *host, const char *addr, const char *p
  * password database. 0, FERRY_ENOENT or FERRY_ENOMEM. */
 int cfg_own_home(char **out) FERRY_MUST_USE;
 
+/* Resolves the algorithm list in *field (as written, maybe with + - ^) with
+ * cfg_alglist_resolve and replaces it with the result; an unsupported name is FERRY_ECONFIG with
+ * "LABEL 'VALUE'." in *errmsg (OpenSSH's wording, e.g. "Bad SSH2 cipher spec"). */
+int cfg_alglist_resolve_field(char **field, const char *def, const char *sup, const char *label,
+			      char **errmsg) FERRY_MUST_USE;
+
 #endif

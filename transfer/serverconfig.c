@@ -1445,20 +1445,6 @@ static void default_int(int *field, int value)
 		*field = value;
 }
 
-static int resolve_algorithms(char **field, const char *def, const char *sup, const char *label,
-			      char **errmsg)
-{
-	char *out = NULL;
-	int r = cfg_alglist_resolve(def, sup, *field, &out);
-	if (r == FERRY_EINVAL)
-		return cfg_errorf(errmsg, "%s '%s'.", label, *field);
-	if (r != 0)
-		return r;
-	free(*field);
-	*field = out;
-	return 0;
-}
-
 /* One listen entry per address and port: an address given without a port gets every Port. */
 static int expand_listen(struct server_options *o)
 {
@@ -1528,15 +1514,15 @@ int server_options_finalize(struct server_options *o, char **errmsg)
 	if ((r = set_default_list(&o->authorized_keys_files, default_authkeys)) != 0)
 		return r;
 
-	if ((r = resolve_algorithms(&o->ciphers, cipher_default_names(), cipher_supported_names(),
+	if ((r = cfg_alglist_resolve_field(&o->ciphers, cipher_default_names(), cipher_supported_names(),
 				    "Bad SSH2 cipher spec", errmsg)) != 0 ||
-	    (r = resolve_algorithms(&o->macs, mac_default_names(), mac_supported_names(),
+	    (r = cfg_alglist_resolve_field(&o->macs, mac_default_names(), mac_supported_names(),
 				    "Bad SSH2 mac spec", errmsg)) != 0 ||
-	    (r = resolve_algorithms(&o->kex_algorithms, kex_default_names(), kex_supported_names(),
+	    (r = cfg_alglist_resolve_field(&o->kex_algorithms, kex_default_names(), kex_supported_names(),
 				    "Bad SSH2 KexAlgorithms", errmsg)) != 0 ||
-	    (r = resolve_algorithms(&o->host_key_algorithms, key_sigalg_default_names(),
+	    (r = cfg_alglist_resolve_field(&o->host_key_algorithms, key_sigalg_default_names(),
 				    key_sigalg_supported_names(), "Bad key types", errmsg)) != 0 ||
-	    (r = resolve_algorithms(&o->pubkey_accepted_algorithms, key_sigalg_default_names(),
+	    (r = cfg_alglist_resolve_field(&o->pubkey_accepted_algorithms, key_sigalg_default_names(),
 				    key_sigalg_supported_names(), "Bad key types", errmsg)) != 0)
 		return r;
 
@@ -1690,7 +1676,7 @@ static int merge_match(struct server_options *out, struct server_options *mo, ch
 	merge_list(&out->allow_groups, &mo->allow_groups);
 	merge_list(&out->deny_groups, &mo->deny_groups);
 	if (mo->pubkey_accepted_algorithms != NULL) {
-		int r = resolve_algorithms(&mo->pubkey_accepted_algorithms,
+		int r = cfg_alglist_resolve_field(&mo->pubkey_accepted_algorithms,
 					   key_sigalg_default_names(), key_sigalg_supported_names(),
 					   "Bad key types", errmsg);
 		if (r != 0)

@@ -1307,20 +1307,6 @@ static int expand_file_list(struct ssh_options *o, const char *keyword, struct s
 	return 0;
 }
 
-static int resolve_algorithms(char **field, const char *def, const char *sup, const char *label,
-			      char **errmsg)
-{
-	char *out = NULL;
-	int r = cfg_alglist_resolve(def, sup, *field, &out);
-	if (r == FERRY_EINVAL)
-		return cfg_errorf(errmsg, "%s '%s'.", label, *field);
-	if (r != 0)
-		return r;
-	free(*field);
-	*field = out;
-	return 0;
-}
-
 static int set_default_list(struct ssh_strlist *l, const char *const *defaults)
 {
 	if (l->set || l->n > 0)
@@ -1429,13 +1415,13 @@ int ssh_options_finalize(struct ssh_options *o, const char *host, char **errmsg)
 				  errmsg)) != 0)
 		goto out;
 
-	if ((r = resolve_algorithms(&o->ciphers, cipher_default_names(), cipher_supported_names(),
+	if ((r = cfg_alglist_resolve_field(&o->ciphers, cipher_default_names(), cipher_supported_names(),
 				    "Bad SSH2 cipher spec", errmsg)) != 0 ||
-	    (r = resolve_algorithms(&o->macs, mac_default_names(), mac_supported_names(),
+	    (r = cfg_alglist_resolve_field(&o->macs, mac_default_names(), mac_supported_names(),
 				    "Bad SSH2 MAC spec", errmsg)) != 0 ||
-	    (r = resolve_algorithms(&o->kex_algorithms, kex_default_names(), kex_supported_names(),
+	    (r = cfg_alglist_resolve_field(&o->kex_algorithms, kex_default_names(), kex_supported_names(),
 				    "Bad SSH2 KexAlgorithms", errmsg)) != 0 ||
-	    (r = resolve_algorithms(&o->host_key_algorithms, key_sigalg_default_names(),
+	    (r = cfg_alglist_resolve_field(&o->host_key_algorithms, key_sigalg_default_names(),
 				    key_sigalg_supported_names(), "Bad key types", errmsg)) != 0)
 		goto out;
 
